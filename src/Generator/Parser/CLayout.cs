@@ -1,0 +1,363 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using MapGen.Generator.Model;
+using Microsoft.CodeAnalysis;
+
+namespace MapGen.Generator.Parser;
+
+/// <summary>The C layout of a key or value type: its size, alignment and the bytes no field covers.</summary>
+internal sealed class CTypeLayout
+{
+    public CTypeLayout(int size, int alignment, bool[] covered)
+    {
+        Size = size;
+        Alignment = alignment;
+        Covered = covered;
+    }
+
+    public int Size { get; }
+
+    public int Alignment { get; }
+
+    /// <summary>For each byte, whether a field covers it; the others are padding.</summary>
+    public bool[] Covered { get; }
+
+    public EquatableArray<ByteRange> Padding
+    {
+        get
+        {
+            var ranges = new List<ByteRange>();
+            int start = -1;
+            for (int i = 0; i <= Covered.Length; i++)
+            {
+                bool hole = i < Covered.Length && !Covered[i];
+                if (hole && start < 0)
+                {
+                    start = i;
+                }
+                else if (!hole && start >= 0)
+                {
+                    ranges.Add(new ByteRange(start, i - start));
+                    start = -1;
+                }
+            }
+
+            return new EquatableArray<ByteRange>(ranges);
+        }
+    }
+}
+
+/// <summary>
+/// Computes the C layout of C# types as the C compiler (and .NET, for unmanaged sequential and
+/// explicit structs) lays them out: natural alignment capped by <c>Pack</c>, fields in declaration
+/// order or at their <c>FieldOffset</c>, size rounded up to the alignment. Types without a C
+/// layout are refused with the reason.
+/// </summary>
+internal static class CLayout
+{
+    private const int LayoutSequential = 0;
+    private const int LayoutExplicit = 2;
+    private const int LayoutAuto = 3;
+    private const int MaxDepth = 32;
+
+    /// <summary>4 MiB (<c>KMALLOC_MAX_SIZE</c> on x86-64): no map type takes a larger key or value from user space.</summary>
+    private const long MaxSize = 4L * 1024 * 1024;
+
+    public static CTypeLayout? TryCompute(ITypeSymbol type, out string? error)
+    {
+        error = null;
+        return Compute(type, 0, new HashSet<ITypeSymbol>(SymbolEqualityComparer.Default), ref error);
+    }
+
+    private static CTypeLayout? Compute(ITypeSymbol type, int depth, HashSet<ITypeSymbol> path, ref string? error)
+    {
+        if (depth > MaxDepth)
+        {
+            error = $"'{Display(type)}' nests structs more than {MaxDepth} deep";
+            return null;
+        }
+
+        switch (type.SpecialType)
+        {
+            case SpecialType.System_Boolean:
+            case SpecialType.System_Byte:
+            case SpecialType.System_SByte:
+                return Primitive(1);
+            case SpecialType.System_Char:
+            case SpecialType.System_Int16:
+            case SpecialType.System_UInt16:
+                return Primitive(2);
+            case SpecialType.System_Int32:
+            case SpecialType.System_UInt32:
+            case SpecialType.System_Single:
+                return Primitive(4);
+            case SpecialType.System_Int64:
+            case SpecialType.System_UInt64:
+            case SpecialType.System_Double:
+                return Primitive(8);
+            case SpecialType.System_IntPtr:
+            case SpecialType.System_UIntPtr:
+                error = $"'{Display(type)}' has no fixed C size (it follows the process's pointer size); use int, long, uint or ulong";
+                return null;
+            case SpecialType.System_Decimal:
+                error = "'decimal' has no C equivalent";
+                return null;
+            case SpecialType.System_Void:
+                error = "'void' has no size";
+                return null;
+        }
+
+        switch (type)
+        {
+            case IPointerTypeSymbol or IFunctionPointerTypeSymbol:
+                error = $"'{Display(type)}' is a pointer, which means nothing to the kernel or to another process";
+                return null;
+            case ITypeParameterSymbol:
+                error = $"'{Display(type)}' is a type parameter, and generic types have no fixed C layout";
+                return null;
+            case INamedTypeSymbol { TypeKind: TypeKind.Enum, EnumUnderlyingType: { } underlying }:
+                return Compute(underlying, depth + 1, path, ref error);
+            case INamedTypeSymbol { TypeKind: TypeKind.Struct } named:
+                return ComputeStruct(named, depth, path, ref error);
+            case { TypeKind: TypeKind.Error }:
+                error = $"'{Display(type)}' could not be resolved";
+                return null;
+            default:
+                error = $"'{Display(type)}' is a reference type, but keys and values are unmanaged C-layout data (integers, enums, structs)";
+                return null;
+        }
+    }
+
+    private static CTypeLayout? ComputeStruct(INamedTypeSymbol type, int depth, HashSet<ITypeSymbol> path, ref string? error)
+    {
+        if (!path.Add(type))
+        {
+            error = $"'{Display(type)}' contains itself";
+            return null;
+        }
+
+        try
+        {
+            return ComputeStructCore(type, depth, path, ref error);
+        }
+        finally
+        {
+            path.Remove(type);
+        }
+    }
+
+    private static CTypeLayout? ComputeStructCore(INamedTypeSymbol type, int depth, HashSet<ITypeSymbol> path, ref string? error)
+    {
+        if (type.IsGenericType)
+        {
+            error = $"'{Display(type)}' is a generic struct, which has no fixed C layout";
+            return null;
+        }
+
+        if (type.IsRefLikeType)
+        {
+            error = $"'{Display(type)}' is a ref struct";
+            return null;
+        }
+
+        if (!type.Locations.Any(l => l.IsInSource))
+        {
+            error = $"'{Display(type)}' is declared in another assembly ({type.ContainingAssembly?.Name}), whose struct layout Roslyn does not expose; declare the struct in this compilation";
+            return null;
+        }
+
+        int layoutKind = LayoutSequential;
+        int pack = 0;
+        int declaredSize = 0;
+        int inlineArrayLength = 0;
+        foreach (AttributeData attribute in type.GetAttributes())
+        {
+            if (IsAttribute(attribute, "StructLayoutAttribute", "System.Runtime.InteropServices"))
+            {
+                if (attribute.ConstructorArguments.Length == 1 && MapDeclarationParser.TryGetUInt32(attribute.ConstructorArguments[0], out uint kind))
+                {
+                    layoutKind = unchecked((int)kind);
+                }
+
+                foreach (KeyValuePair<string, TypedConstant> named in attribute.NamedArguments)
+                {
+                    if (named.Key == "Pack" && named.Value.Value is int p)
+                    {
+                        pack = p;
+                    }
+                    else if (named.Key == "Size" && named.Value.Value is int s)
+                    {
+                        declaredSize = s;
+                    }
+                }
+            }
+            else if (IsAttribute(attribute, "InlineArrayAttribute", "System.Runtime.CompilerServices")
+                && attribute.ConstructorArguments.Length == 1 && attribute.ConstructorArguments[0].Value is int length)
+            {
+                inlineArrayLength = length;
+            }
+        }
+
+        if (layoutKind == LayoutAuto)
+        {
+            error = $"'{Display(type)}' has LayoutKind.Auto, so the runtime may reorder its fields; use LayoutKind.Sequential or Explicit";
+            return null;
+        }
+
+        if (declaredSize < 0 || declaredSize > MaxSize)
+        {
+            error = $"'{Display(type)}' declares a size of {declaredSize} bytes, outside 0 to {MaxSize}";
+            return null;
+        }
+
+        if (layoutKind != LayoutSequential && layoutKind != LayoutExplicit)
+        {
+            error = $"'{Display(type)}' has an unknown layout kind {layoutKind}";
+            return null;
+        }
+
+        List<IFieldSymbol> fields = type.GetMembers().OfType<IFieldSymbol>().Where(f => !f.IsStatic && !f.IsConst).ToList();
+        if (fields.Count == 0)
+        {
+            error = $"'{Display(type)}' has no fields, and an empty struct has size 0 in C but 1 in .NET; add a field";
+            return null;
+        }
+
+        if (inlineArrayLength > 0)
+        {
+            if (fields.Count != 1 || inlineArrayLength < 1)
+            {
+                error = $"'{Display(type)}' is not a valid inline array";
+                return null;
+            }
+
+            CTypeLayout? element = FieldLayout(fields[0], depth, path, ref error);
+            return element is null ? null : Repeat(element, inlineArrayLength, type, ref error);
+        }
+
+        int maxAlignment = 1;
+        int end = 0;
+        var placed = new List<(int Offset, CTypeLayout Layout)>(fields.Count);
+        foreach (IFieldSymbol field in fields)
+        {
+            CTypeLayout? layout = FieldLayout(field, depth, path, ref error);
+            if (layout is null)
+            {
+                error = $"its field '{Display(type)}.{field.Name}' has none: {error}";
+                return null;
+            }
+
+            int alignment = pack > 0 ? Math.Min(layout.Alignment, pack) : layout.Alignment;
+            int offset;
+            if (layoutKind == LayoutExplicit)
+            {
+                int? explicitOffset = FieldOffset(field);
+                if (explicitOffset is null)
+                {
+                    error = $"field '{field.Name}' of '{Display(type)}' has no [FieldOffset] in an explicit layout; add one";
+                    return null;
+                }
+
+                offset = explicitOffset.Value;
+                if (offset < 0 || offset > MaxSize)
+                {
+                    error = $"field '{field.Name}' of '{Display(type)}' has [FieldOffset({offset})], outside 0 to {MaxSize}";
+                    return null;
+                }
+            }
+            else
+            {
+                offset = RoundUp(end, alignment);
+            }
+
+            placed.Add((offset, layout));
+            end = Math.Max(end, offset + layout.Size);
+            if (end > MaxSize)
+            {
+                error = $"'{Display(type)}' is larger than {MaxSize} bytes, more than the kernel takes for a key or value";
+                return null;
+            }
+
+            maxAlignment = Math.Max(maxAlignment, alignment);
+        }
+
+        int size = Math.Max(RoundUp(end, maxAlignment), declaredSize);
+        var covered = new bool[size];
+        foreach ((int offset, CTypeLayout layout) in placed)
+        {
+            for (int i = 0; i < layout.Size; i++)
+            {
+                covered[offset + i] |= layout.Covered[i];
+            }
+        }
+
+        return new CTypeLayout(size, maxAlignment, covered);
+    }
+
+    private static CTypeLayout? FieldLayout(IFieldSymbol field, int depth, HashSet<ITypeSymbol> path, ref string? error)
+    {
+        if (field.IsFixedSizeBuffer && field.Type is IPointerTypeSymbol pointer)
+        {
+            CTypeLayout? element = Compute(pointer.PointedAtType, depth + 1, path, ref error);
+            return element is null ? null : Repeat(element, field.FixedSize, field.ContainingType, ref error);
+        }
+
+        if (field.RefKind != RefKind.None)
+        {
+            error = $"'{field.Name}' is a ref field";
+            return null;
+        }
+
+        return Compute(field.Type, depth + 1, path, ref error);
+    }
+
+    private static CTypeLayout? Repeat(CTypeLayout element, int count, ITypeSymbol owner, ref string? error)
+    {
+        if (count < 1 || (long)element.Size * count > MaxSize)
+        {
+            error = $"'{Display(owner)}' repeats an element {count} times, which is not between 1 byte and {MaxSize} bytes";
+            return null;
+        }
+
+        var covered = new bool[element.Size * count];
+        for (int i = 0; i < count; i++)
+        {
+            Array.Copy(element.Covered, 0, covered, i * element.Size, element.Size);
+        }
+
+        return new CTypeLayout(element.Size * count, element.Alignment, covered);
+    }
+
+    private static int? FieldOffset(IFieldSymbol field)
+    {
+        foreach (AttributeData attribute in field.GetAttributes())
+        {
+            if (IsAttribute(attribute, "FieldOffsetAttribute", "System.Runtime.InteropServices")
+                && attribute.ConstructorArguments.Length == 1 && attribute.ConstructorArguments[0].Value is int offset)
+            {
+                return offset;
+            }
+        }
+
+        return null;
+    }
+
+    private static CTypeLayout Primitive(int size)
+    {
+        var covered = new bool[size];
+        for (int i = 0; i < size; i++)
+        {
+            covered[i] = true;
+        }
+
+        return new CTypeLayout(size, size, covered);
+    }
+
+    private static int RoundUp(int value, int alignment) => (value + alignment - 1) / alignment * alignment;
+
+    internal static bool IsAttribute(AttributeData attribute, string name, string containingNamespace) =>
+        attribute.AttributeClass is { } cls && cls.Name == name && cls.ContainingNamespace?.ToDisplayString() == containingNamespace;
+
+    private static string Display(ITypeSymbol type) => type.ToDisplayString(SymbolDisplayFormat.CSharpShortErrorMessageFormat);
+}

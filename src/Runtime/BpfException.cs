@@ -1,0 +1,134 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+
+namespace MapGen;
+
+/// <summary>
+/// A map operation that the kernel (or the emulated runtime, the way the kernel would) refused,
+/// with the kernel's error number.
+/// </summary>
+public class BpfException : Exception
+{
+    /// <summary>Creates an exception for a refused operation.</summary>
+    /// <param name="errno">The kernel's error number.</param>
+    /// <param name="operation">What was attempted, such as <c>update</c>.</param>
+    /// <param name="mapName">The map's name, or <see langword="null"/> when there is none yet.</param>
+    public BpfException(BpfErrno errno, string operation, string? mapName)
+        : this(errno, operation, mapName, hint: null)
+    {
+    }
+
+    /// <summary>Creates an exception for a refused operation, with a hint on what to do.</summary>
+    public BpfException(BpfErrno errno, string operation, string? mapName, string? hint)
+        : base(FormatMessage(errno, operation, mapName, hint))
+    {
+        Errno = errno;
+        Operation = operation;
+        MapName = mapName;
+    }
+
+    /// <summary>Creates an exception with a message of its own.</summary>
+    public BpfException(BpfErrno errno, string message)
+        : base(message)
+    {
+        Errno = errno;
+        Operation = string.Empty;
+    }
+
+    /// <inheritdoc />
+    public BpfException()
+        : this(BpfErrno.None, "unknown operation", null)
+    {
+    }
+
+    /// <inheritdoc />
+    public BpfException(string message)
+        : base(message)
+    {
+        Operation = string.Empty;
+    }
+
+    /// <inheritdoc />
+    public BpfException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+        Operation = string.Empty;
+    }
+
+    /// <summary>The kernel's error number.</summary>
+    public BpfErrno Errno { get; }
+
+    /// <summary>What was attempted, such as <c>update</c> or <c>create</c>.</summary>
+    public string Operation { get; }
+
+    /// <summary>The map's name, when known.</summary>
+    public string? MapName { get; }
+
+    private static string FormatMessage(BpfErrno errno, string operation, string? mapName, string? hint)
+    {
+        string subject = mapName is null ? $"BPF {operation}" : $"BPF {operation} on map '{mapName}'";
+        string message = $"{subject} failed: {BpfErrnoText.Describe(errno)}.";
+        return hint is null ? message : $"{message} {hint}";
+    }
+}
+
+/// <summary>
+/// An existing map does not match the declaration it is opened as, or an inner map does not fit
+/// the outer map's inner definition. <see cref="Mismatches"/> names every field that differs.
+/// </summary>
+public class BpfMapMismatchException : BpfException
+{
+    /// <summary>Creates the exception for the fields that differ.</summary>
+    public BpfMapMismatchException(string mapName, string context, IReadOnlyList<BpfMapFieldMismatch> mismatches)
+        : base(BpfErrno.EINVAL, FormatMessage(mapName, context, mismatches))
+    {
+        ArgumentNullException.ThrowIfNull(mismatches);
+        DeclaredMapName = mapName;
+        Mismatches = mismatches;
+    }
+
+    /// <inheritdoc />
+    public BpfMapMismatchException()
+        : this("?", "the map", System.Array.Empty<BpfMapFieldMismatch>())
+    {
+    }
+
+    /// <inheritdoc />
+    public BpfMapMismatchException(string message)
+        : base(message)
+    {
+        DeclaredMapName = string.Empty;
+        Mismatches = System.Array.Empty<BpfMapFieldMismatch>();
+    }
+
+    /// <inheritdoc />
+    public BpfMapMismatchException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+        DeclaredMapName = string.Empty;
+        Mismatches = System.Array.Empty<BpfMapFieldMismatch>();
+    }
+
+    /// <summary>The name of the declaration the map was checked against.</summary>
+    public string DeclaredMapName { get; }
+
+    /// <summary>Every field that differs, with its expected and actual value.</summary>
+    public IReadOnlyList<BpfMapFieldMismatch> Mismatches { get; }
+
+    private static string FormatMessage(string mapName, string context, IReadOnlyList<BpfMapFieldMismatch> mismatches)
+    {
+        string fields = string.Join("; ", mismatches.Select(m => m.ToString()));
+        return $"{context} does not match the declaration of '{mapName}': {fields}.";
+    }
+}
+
+/// <summary>One field of a map that differs from its declaration.</summary>
+/// <param name="Field">The field: <c>Type</c>, <c>KeySize</c>, <c>ValueSize</c>, <c>MaxEntries</c> or <c>Flags</c>.</param>
+/// <param name="Expected">The declared value.</param>
+/// <param name="Actual">The map's value.</param>
+public sealed record BpfMapFieldMismatch(string Field, string Expected, string Actual)
+{
+    /// <inheritdoc />
+    public override string ToString() => $"{Field} is {Actual}, expected {Expected}";
+}

@@ -1,0 +1,324 @@
+using System;
+using System.Collections.Generic;
+using System.Threading;
+
+namespace MapGen;
+
+/// <summary>
+/// A raw handle to a map: a file descriptor of the kernel, or of the emulated runtime. Its
+/// element operations take and give the kernel's bytes and return the kernel's error number;
+/// they never throw for a failure the kernel reports.
+/// </summary>
+/// <remarks>
+/// Disposing the handle closes its fd. The map itself lives on while another fd, a pin or a slot
+/// of an outer map holds it. Inner maps returned by typed outer lookups are <em>borrowed</em>
+/// (<see cref="IsOwned"/> is false): the outer handle owns them and disposing them does nothing.
+/// </remarks>
+public abstract class BpfMap : IDisposable
+{
+    private int _disposed;
+    private InnerMapCache? _innerMaps;
+
+    private protected BpfMap(BpfRuntime runtime, BpfMapInfo info, bool owned)
+    {
+        Runtime = runtime;
+        Info = info;
+        IsOwned = owned;
+        KeySize = checked((int)info.KeySize);
+        UserValueSize = BpfMapRules.UserValueSize(info.Type, info.ValueSize, runtime.PossibleCpus);
+    }
+
+    /// <summary>The runtime this handle belongs to.</summary>
+    public BpfRuntime Runtime { get; }
+
+    /// <summary>What the kernel reports about the map.</summary>
+    public BpfMapInfo Info { get; }
+
+    /// <summary>The map's ID.</summary>
+    public uint Id => Info.Id;
+
+    /// <summary>The map's name.</summary>
+    public string Name => Info.Name;
+
+    /// <summary>The map's type.</summary>
+    public BpfMapType Type => Info.Type;
+
+    /// <summary>The file descriptor (emulated runtime: an fd of its own table).</summary>
+    /// <exception cref="ObjectDisposedException">The handle is disposed.</exception>
+    public int Fd
+    {
+        get
+        {
+            ThrowIfDisposed();
+            return FdCore;
+        }
+    }
+
+    /// <summary>Whether disposing this handle closes its fd; false for borrowed inner maps.</summary>
+    public bool IsOwned { get; }
+
+    /// <summary>Whether this handle has been disposed (or, when borrowed, released by its owner).</summary>
+    public bool IsDisposed => Volatile.Read(ref _disposed) != 0;
+
+    /// <summary>The key size in bytes that element operations take.</summary>
+    public int KeySize { get; }
+
+    /// <summary>
+    /// The value size in bytes that element operations take: the value size, or for per-CPU maps
+    /// <c>round_up(value_size, 8) × possible CPUs</c>.
+    /// </summary>
+    public int UserValueSize { get; }
+
+    private protected abstract int FdCore { get; }
+
+    /// <summary>Looks up <paramref name="key"/> and copies its value into <paramref name="value"/>.</summary>
+    /// <returns><see cref="BpfErrno.None"/>, or the kernel's error (<see cref="BpfErrno.ENOENT"/> when absent).</returns>
+    /// <exception cref="ArgumentException">A span does not have the map's key or value size.</exception>
+    /// <exception cref="ObjectDisposedException">The handle is disposed.</exception>
+    public BpfErrno TryLookup(ReadOnlySpan<byte> key, Span<byte> value)
+    {
+        ThrowIfDisposed();
+        CheckKey(key);
+        CheckValue(value.Length, nameof(value));
+        return LookupCore(key, value);
+    }
+
+    /// <summary>Creates or replaces the element <paramref name="key"/>.</summary>
+    /// <returns><see cref="BpfErrno.None"/>, or the kernel's error.</returns>
+    /// <exception cref="ArgumentException">A span does not have the map's key or value size.</exception>
+    /// <exception cref="ObjectDisposedException">The handle is disposed.</exception>
+    public BpfErrno TryUpdate(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, BpfUpdateFlags flags = BpfUpdateFlags.Any)
+    {
+        ThrowIfDisposed();
+        CheckKey(key);
+        CheckValue(value.Length, nameof(value));
+        return UpdateCore(key, value, flags);
+    }
+
+    /// <summary>Deletes the element <paramref name="key"/>.</summary>
+    /// <returns><see cref="BpfErrno.None"/>, or the kernel's error (<see cref="BpfErrno.ENOENT"/> when absent).</returns>
+    /// <exception cref="ArgumentException"><paramref name="key"/> does not have the map's key size.</exception>
+    /// <exception cref="ObjectDisposedException">The handle is disposed.</exception>
+    public BpfErrno TryDelete(ReadOnlySpan<byte> key)
+    {
+        ThrowIfDisposed();
+        CheckKey(key);
+        return DeleteCore(key);
+    }
+
+    /// <summary>
+    /// Writes the key after <paramref name="key"/> into <paramref name="nextKey"/>; an empty
+    /// <paramref name="key"/> asks for the first key. Ends with <see cref="BpfErrno.ENOENT"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">A span does not have the map's key size (<paramref name="key"/> may be empty).</exception>
+    /// <exception cref="ObjectDisposedException">The handle is disposed.</exception>
+    public BpfErrno TryGetNextKey(ReadOnlySpan<byte> key, Span<byte> nextKey)
+    {
+        ThrowIfDisposed();
+        if (!key.IsEmpty)
+        {
+            CheckKey(key);
+        }
+
+        if (nextKey.Length != KeySize)
+        {
+            throw new ArgumentException($"The next key buffer has {nextKey.Length} bytes; map '{Name}' has {KeySize}-byte keys.", nameof(nextKey));
+        }
+
+        return GetNextKeyCore(key, nextKey);
+    }
+
+    /// <summary>
+    /// Writes <paramref name="count"/> elements (keys and values laid end to end) as one batch
+    /// where the backend can (<c>BPF_MAP_UPDATE_BATCH</c>), stopping at the first failure.
+    /// </summary>
+    /// <param name="keys">The keys, <paramref name="count"/> × <see cref="KeySize"/> bytes.</param>
+    /// <param name="values">The values, <paramref name="count"/> × <see cref="UserValueSize"/> bytes.</param>
+    /// <param name="count">How many elements the batch holds.</param>
+    /// <param name="flags">The update flags for every element.</param>
+    /// <param name="written">How many elements were written before a failure (all on success).</param>
+    internal BpfErrno UpdateBatch(ReadOnlySpan<byte> keys, ReadOnlySpan<byte> values, int count, BpfUpdateFlags flags, out int written)
+    {
+        ThrowIfDisposed();
+        if (keys.Length != count * KeySize || values.Length != count * UserValueSize)
+        {
+            throw new ArgumentException($"A batch of {count} elements of map '{Name}' takes {count * KeySize} key bytes and {count * UserValueSize} value bytes.");
+        }
+
+        return UpdateBatchCore(keys, values, count, flags, out written);
+    }
+
+    /// <summary>Pins the map at <paramref name="path"/> (native: in bpffs).</summary>
+    /// <exception cref="BpfException">The kernel refused (the path exists, is not in bpffs, …).</exception>
+    public void Pin(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ThrowIfDisposed();
+        BpfErrno errno = PinCore(path);
+        if (errno != BpfErrno.None)
+        {
+            throw new BpfException(errno, $"pin at '{path}'", Name);
+        }
+    }
+
+    /// <summary>Removes the pin at <paramref name="path"/>, which must be a pin of this map.</summary>
+    /// <exception cref="BpfException">Nothing is pinned there, or another object is.</exception>
+    public void Unpin(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ThrowIfDisposed();
+        BpfErrno errno = Runtime.TryOpenPinned(path, out BpfMap? pinned);
+        if (errno != BpfErrno.None)
+        {
+            throw new BpfException(errno, $"unpin at '{path}'", Name);
+        }
+
+        using (pinned)
+        {
+            if (pinned!.Id != Id)
+            {
+                throw new BpfException(BpfErrno.EINVAL,
+                    $"Cannot unpin '{path}' through map '{Name}' (ID {Id}): the path holds map '{pinned.Name}' (ID {pinned.Id}).");
+            }
+        }
+
+        errno = Runtime.UnlinkPin(path);
+        if (errno != BpfErrno.None)
+        {
+            throw new BpfException(errno, $"unpin at '{path}'", Name);
+        }
+    }
+
+    /// <summary>Opens another, owned handle to the same map.</summary>
+    public BpfMap Duplicate()
+    {
+        ThrowIfDisposed();
+        BpfErrno errno = DuplicateCore(out BpfMap? duplicate);
+        if (errno != BpfErrno.None)
+        {
+            throw new BpfException(errno, "duplicate", Name);
+        }
+
+        return duplicate!;
+    }
+
+    /// <summary>Closes this handle, unless it is borrowed. Idempotent.</summary>
+    public void Dispose()
+    {
+        if (IsOwned)
+        {
+            Close();
+        }
+
+        GC.SuppressFinalize(this);
+    }
+
+    /// <inheritdoc />
+    public override string ToString() =>
+        IsDisposed ? $"{Name} (ID {Id}, disposed)" : $"{Name} (ID {Id}, fd {FdCore}, {Type})";
+
+    /// <summary>Closes the handle whether owned or borrowed: the owner's release of a borrowed map.</summary>
+    internal void Close()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            _innerMaps?.Clear();
+            CloseCore();
+        }
+    }
+
+    /// <summary>The cache of borrowed inner maps of an outer map, created on first use.</summary>
+    internal InnerMapCache InnerMaps
+    {
+        get
+        {
+            InnerMapCache? cache = Volatile.Read(ref _innerMaps);
+            if (cache is null)
+            {
+                Interlocked.CompareExchange(ref _innerMaps, new InnerMapCache(), null);
+                cache = _innerMaps!;
+            }
+
+            return cache;
+        }
+    }
+
+    internal void ThrowIfDisposed()
+    {
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            ThrowDisposed();
+        }
+    }
+
+    private void ThrowDisposed() =>
+        throw new ObjectDisposedException(nameof(BpfMap), IsOwned
+            ? $"The handle of map '{Name}' (ID {Id}) is disposed."
+            : $"The borrowed inner map '{Name}' (ID {Id}) was released by its outer map (the outer handle was disposed, or its slot replaced or deleted). Use Map.Duplicate() to keep an inner map.");
+
+    private protected abstract BpfErrno LookupCore(ReadOnlySpan<byte> key, Span<byte> value);
+
+    private protected abstract BpfErrno UpdateCore(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, BpfUpdateFlags flags);
+
+    private protected abstract BpfErrno DeleteCore(ReadOnlySpan<byte> key);
+
+    private protected abstract BpfErrno GetNextKeyCore(ReadOnlySpan<byte> key, Span<byte> nextKey);
+
+    private protected abstract BpfErrno PinCore(string path);
+
+    /// <summary>The batch update; by default one update after another.</summary>
+    private protected virtual BpfErrno UpdateBatchCore(ReadOnlySpan<byte> keys, ReadOnlySpan<byte> values, int count, BpfUpdateFlags flags, out int written)
+    {
+        for (written = 0; written < count; written++)
+        {
+            BpfErrno errno = UpdateCore(keys.Slice(written * KeySize, KeySize), values.Slice(written * UserValueSize, UserValueSize), flags);
+            if (errno != BpfErrno.None)
+            {
+                return errno;
+            }
+        }
+
+        return BpfErrno.None;
+    }
+
+    private protected abstract BpfErrno DuplicateCore(out BpfMap? duplicate);
+
+    /// <summary>
+    /// The keys in kernel order, each at most once, ending even while other threads delete. The
+    /// default walks with <c>get_next_key</c>; a backend that reads many keys per call overrides it.
+    /// </summary>
+    internal virtual IEnumerable<byte[]> EnumerateKeys() => KeyEnumeration.WalkKeys(this);
+
+    /// <summary>
+    /// The elements in kernel order, with the guarantees of <see cref="EnumerateKeys"/>; an
+    /// entry's buffers may be reused for the next. The default is the <c>get_next_key</c> walk
+    /// with a lookup of each key.
+    /// </summary>
+    internal virtual IEnumerable<RawEntry> EnumerateEntries() => KeyEnumeration.WalkEntries(this);
+
+    private protected abstract void CloseCore();
+
+    private void CheckKey(ReadOnlySpan<byte> key)
+    {
+        if (key.Length != KeySize)
+        {
+            ThrowKeySize(key.Length, nameof(key));
+        }
+    }
+
+    private void CheckValue(int length, string paramName)
+    {
+        if (length != UserValueSize)
+        {
+            ThrowValueSize(length, paramName);
+        }
+    }
+
+    private void ThrowKeySize(int length, string paramName) =>
+        throw new ArgumentException($"The key has {length} bytes; map '{Name}' has {KeySize}-byte keys.", paramName);
+
+    private void ThrowValueSize(int length, string paramName) =>
+        throw new ArgumentException(BpfMapRules.IsPerCpu(Type)
+            ? $"The value buffer has {length} bytes; per-CPU map '{Name}' takes {UserValueSize} (round_up({Info.ValueSize}, 8) × {Runtime.PossibleCpus} possible CPUs)."
+            : $"The value has {length} bytes; map '{Name}' has {UserValueSize}-byte values.", paramName);
+}

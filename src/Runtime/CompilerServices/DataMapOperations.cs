@@ -1,0 +1,304 @@
+using System;
+using System.Buffers;
+using System.Collections.Generic;
+using System.ComponentModel;
+
+namespace MapGen.CompilerServices;
+
+/// <summary>
+/// The typed element operations of generated data maps, over the raw handle. Keys and values go
+/// through the generated codecs; buffers live on the stack (or the shared pool when large), so
+/// the operations allocate nothing.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public static class DataMapOperations
+{
+    /// <summary>Buffers up to this size live on the stack.</summary>
+    internal const int StackLimit = 256;
+
+    /// <summary>Looks up a key; false when absent.</summary>
+    public static bool TryLookup<TKey, TKeyCodec, TValue, TValueCodec>(BpfMap? map, string mapName, in TKey key, out TValue value)
+        where TKeyCodec : IBpfCodec<TKey>
+        where TValueCodec : IBpfCodec<TValue>
+    {
+        BpfMap live = MapOperations.Live(map, mapName);
+        byte[]? rentedKey = null;
+        byte[]? rentedValue = null;
+        Span<byte> keyBytes = TKeyCodec.Size <= StackLimit ? stackalloc byte[StackLimit] : (rentedKey = ArrayPool<byte>.Shared.Rent(TKeyCodec.Size));
+        Span<byte> valueBytes = TValueCodec.Size <= StackLimit ? stackalloc byte[StackLimit] : (rentedValue = ArrayPool<byte>.Shared.Rent(TValueCodec.Size));
+        try
+        {
+            keyBytes = keyBytes[..TKeyCodec.Size];
+            valueBytes = valueBytes[..TValueCodec.Size];
+            TKeyCodec.Write(keyBytes, in key);
+            BpfErrno errno = live.TryLookup(keyBytes, valueBytes);
+            if (errno == BpfErrno.None)
+            {
+                value = TValueCodec.Read(valueBytes);
+                return true;
+            }
+
+            if (errno != BpfErrno.ENOENT)
+            {
+                throw new BpfException(errno, "lookup", live.Name);
+            }
+
+            value = default!;
+            return false;
+        }
+        finally
+        {
+            Return(rentedKey);
+            Return(rentedValue);
+        }
+    }
+
+    /// <summary>Looks up a key.</summary>
+    /// <exception cref="KeyNotFoundException">The key is absent.</exception>
+    public static TValue Lookup<TKey, TKeyCodec, TValue, TValueCodec>(BpfMap? map, string mapName, in TKey key)
+        where TKeyCodec : IBpfCodec<TKey>
+        where TValueCodec : IBpfCodec<TValue>
+    {
+        if (!TryLookup<TKey, TKeyCodec, TValue, TValueCodec>(map, mapName, in key, out TValue value))
+        {
+            ThrowKeyNotFound(map!.Name, key);
+        }
+
+        return value;
+    }
+
+    /// <summary>Creates or replaces an element.</summary>
+    /// <exception cref="BpfException">The kernel refused the update.</exception>
+    public static void Update<TKey, TKeyCodec, TValue, TValueCodec>(BpfMap? map, string mapName, in TKey key, in TValue value, BpfUpdateFlags flags)
+        where TKeyCodec : IBpfCodec<TKey>
+        where TValueCodec : IBpfCodec<TValue>
+    {
+        BpfMap live = MapOperations.Live(map, mapName);
+        byte[]? rentedKey = null;
+        byte[]? rentedValue = null;
+        Span<byte> keyBytes = TKeyCodec.Size <= StackLimit ? stackalloc byte[StackLimit] : (rentedKey = ArrayPool<byte>.Shared.Rent(TKeyCodec.Size));
+        Span<byte> valueBytes = TValueCodec.Size <= StackLimit ? stackalloc byte[StackLimit] : (rentedValue = ArrayPool<byte>.Shared.Rent(TValueCodec.Size));
+        try
+        {
+            keyBytes = keyBytes[..TKeyCodec.Size];
+            valueBytes = valueBytes[..TValueCodec.Size];
+            TKeyCodec.Write(keyBytes, in key);
+            TValueCodec.Write(valueBytes, in value);
+            BpfErrno errno = live.TryUpdate(keyBytes, valueBytes, flags);
+            if (errno != BpfErrno.None)
+            {
+                throw new BpfException(errno, "update", live.Name, UpdateHint(errno, live, flags));
+            }
+        }
+        finally
+        {
+            Return(rentedKey);
+            Return(rentedValue);
+        }
+    }
+
+    /// <summary>Deletes an element; false when absent.</summary>
+    /// <exception cref="BpfException">The kernel refused the delete for another reason.</exception>
+    public static bool Delete<TKey, TKeyCodec>(BpfMap? map, string mapName, in TKey key)
+        where TKeyCodec : IBpfCodec<TKey>
+    {
+        BpfMap live = MapOperations.Live(map, mapName);
+        byte[]? rentedKey = null;
+        Span<byte> keyBytes = TKeyCodec.Size <= StackLimit ? stackalloc byte[StackLimit] : (rentedKey = ArrayPool<byte>.Shared.Rent(TKeyCodec.Size));
+        try
+        {
+            keyBytes = keyBytes[..TKeyCodec.Size];
+            TKeyCodec.Write(keyBytes, in key);
+            BpfErrno errno = live.TryDelete(keyBytes);
+            return errno switch
+            {
+                BpfErrno.None => true,
+                BpfErrno.ENOENT => false,
+                _ => throw new BpfException(errno, "delete", live.Name),
+            };
+        }
+        finally
+        {
+            Return(rentedKey);
+        }
+    }
+
+    /// <summary>Looks up a key of a per-CPU map into one value per possible CPU; false when absent.</summary>
+    /// <exception cref="ArgumentException"><paramref name="values"/> does not hold one value per possible CPU.</exception>
+    public static bool TryLookupPerCpu<TKey, TKeyCodec, TValue, TValueCodec>(BpfMap? map, string mapName, in TKey key, Span<TValue> values)
+        where TKeyCodec : IBpfCodec<TKey>
+        where TValueCodec : IBpfCodec<TValue>
+    {
+        BpfMap live = MapOperations.Live(map, mapName);
+        CheckCpuCount(live, values.Length, nameof(values));
+        int stride = (int)BpfMapRules.RoundUp8((uint)TValueCodec.Size);
+        byte[]? rentedKey = null;
+        byte[]? rentedValue = null;
+        Span<byte> keyBytes = TKeyCodec.Size <= StackLimit ? stackalloc byte[StackLimit] : (rentedKey = ArrayPool<byte>.Shared.Rent(TKeyCodec.Size));
+        int valueLength = stride * values.Length;
+        Span<byte> valueBytes = valueLength <= StackLimit * 4 ? stackalloc byte[StackLimit * 4] : (rentedValue = ArrayPool<byte>.Shared.Rent(valueLength));
+        try
+        {
+            keyBytes = keyBytes[..TKeyCodec.Size];
+            valueBytes = valueBytes[..valueLength];
+            TKeyCodec.Write(keyBytes, in key);
+            BpfErrno errno = live.TryLookup(keyBytes, valueBytes);
+            if (errno == BpfErrno.None)
+            {
+                for (int cpu = 0; cpu < values.Length; cpu++)
+                {
+                    values[cpu] = TValueCodec.Read(valueBytes.Slice(cpu * stride, TValueCodec.Size));
+                }
+
+                return true;
+            }
+
+            return errno == BpfErrno.ENOENT ? false : throw new BpfException(errno, "lookup", live.Name);
+        }
+        finally
+        {
+            Return(rentedKey);
+            Return(rentedValue);
+        }
+    }
+
+    /// <summary>Looks up a key of a per-CPU map.</summary>
+    /// <returns>One value per possible CPU, in CPU order.</returns>
+    /// <exception cref="KeyNotFoundException">The key is absent.</exception>
+    public static TValue[] LookupPerCpu<TKey, TKeyCodec, TValue, TValueCodec>(BpfMap? map, string mapName, in TKey key)
+        where TKeyCodec : IBpfCodec<TKey>
+        where TValueCodec : IBpfCodec<TValue>
+    {
+        BpfMap live = MapOperations.Live(map, mapName);
+        var values = new TValue[live.Runtime.PossibleCpus];
+        if (!TryLookupPerCpu<TKey, TKeyCodec, TValue, TValueCodec>(live, mapName, in key, values))
+        {
+            ThrowKeyNotFound(live.Name, key);
+        }
+
+        return values;
+    }
+
+    /// <summary>Creates or replaces an element of a per-CPU map with one value per possible CPU.</summary>
+    /// <exception cref="ArgumentException"><paramref name="values"/> does not hold one value per possible CPU.</exception>
+    /// <exception cref="BpfException">The kernel refused the update.</exception>
+    public static void UpdatePerCpu<TKey, TKeyCodec, TValue, TValueCodec>(BpfMap? map, string mapName, in TKey key, ReadOnlySpan<TValue> values, BpfUpdateFlags flags)
+        where TKeyCodec : IBpfCodec<TKey>
+        where TValueCodec : IBpfCodec<TValue>
+    {
+        BpfMap live = MapOperations.Live(map, mapName);
+        CheckCpuCount(live, values.Length, nameof(values));
+        int stride = (int)BpfMapRules.RoundUp8((uint)TValueCodec.Size);
+        byte[]? rentedKey = null;
+        byte[]? rentedValue = null;
+        Span<byte> keyBytes = TKeyCodec.Size <= StackLimit ? stackalloc byte[StackLimit] : (rentedKey = ArrayPool<byte>.Shared.Rent(TKeyCodec.Size));
+        int valueLength = stride * values.Length;
+        Span<byte> valueBytes = valueLength <= StackLimit * 4 ? stackalloc byte[StackLimit * 4] : (rentedValue = ArrayPool<byte>.Shared.Rent(valueLength));
+        try
+        {
+            keyBytes = keyBytes[..TKeyCodec.Size];
+            valueBytes = valueBytes[..valueLength];
+            valueBytes.Clear();
+            TKeyCodec.Write(keyBytes, in key);
+            for (int cpu = 0; cpu < values.Length; cpu++)
+            {
+                TValueCodec.Write(valueBytes.Slice(cpu * stride, TValueCodec.Size), in values[cpu]);
+            }
+
+            BpfErrno errno = live.TryUpdate(keyBytes, valueBytes, flags);
+            if (errno != BpfErrno.None)
+            {
+                throw new BpfException(errno, "update", live.Name, UpdateHint(errno, live, flags));
+            }
+        }
+        finally
+        {
+            Return(rentedKey);
+            Return(rentedValue);
+        }
+    }
+
+    /// <summary>The keys, in kernel order; each at most once, and the enumeration always ends.</summary>
+    public static IEnumerable<TKey> Keys<TKey, TKeyCodec>(BpfMap? map, string mapName)
+        where TKeyCodec : IBpfCodec<TKey>
+    {
+        BpfMap live = MapOperations.Live(map, mapName);
+        return KeyEnumeration.Keys<TKey, TKeyCodec>(live);
+    }
+
+    /// <summary>The elements, in kernel order; keys deleted while enumerating are skipped.</summary>
+    public static IEnumerable<KeyValuePair<TKey, TValue>> Entries<TKey, TKeyCodec, TValue, TValueCodec>(BpfMap? map, string mapName)
+        where TKeyCodec : IBpfCodec<TKey>
+        where TValueCodec : IBpfCodec<TValue>
+    {
+        BpfMap live = MapOperations.Live(map, mapName);
+        return EntriesIterator(live);
+
+        static IEnumerable<KeyValuePair<TKey, TValue>> EntriesIterator(BpfMap live)
+        {
+            // Batched where the backend can; an entry's buffers are decoded before moving on.
+            foreach (RawEntry entry in KeyEnumeration.RawEntries(live))
+            {
+                yield return new KeyValuePair<TKey, TValue>(TKeyCodec.Read(entry.Key.Span), TValueCodec.Read(entry.Value.Span));
+            }
+        }
+    }
+
+    /// <summary>The elements of a per-CPU map, each with one value per possible CPU.</summary>
+    public static IEnumerable<KeyValuePair<TKey, TValue[]>> EntriesPerCpu<TKey, TKeyCodec, TValue, TValueCodec>(BpfMap? map, string mapName)
+        where TKeyCodec : IBpfCodec<TKey>
+        where TValueCodec : IBpfCodec<TValue>
+    {
+        BpfMap live = MapOperations.Live(map, mapName);
+        return EntriesIterator(live);
+
+        static IEnumerable<KeyValuePair<TKey, TValue[]>> EntriesIterator(BpfMap live)
+        {
+            int cpus = live.Runtime.PossibleCpus;
+            int stride = (int)BpfMapRules.RoundUp8((uint)TValueCodec.Size);
+            foreach (RawEntry entry in KeyEnumeration.RawEntries(live))
+            {
+                var values = new TValue[cpus];
+                for (int cpu = 0; cpu < cpus; cpu++)
+                {
+                    values[cpu] = TValueCodec.Read(entry.Value.Span.Slice(cpu * stride, TValueCodec.Size));
+                }
+
+                yield return new KeyValuePair<TKey, TValue[]>(TKeyCodec.Read(entry.Key.Span), values);
+            }
+        }
+    }
+
+    internal static string? UpdateHint(BpfErrno errno, BpfMap map, BpfUpdateFlags flags) => errno switch
+    {
+        BpfErrno.E2BIG when map.Type is BpfMapType.Array or BpfMapType.PerCpuArray or BpfMapType.DevMap or BpfMapType.ArrayOfMaps =>
+            $"The index must be below max_entries ({map.Info.MaxEntries}).",
+        BpfErrno.E2BIG => $"The map is full (max_entries {map.Info.MaxEntries}); delete elements or use an LRU map.",
+        BpfErrno.EEXIST when (flags & BpfUpdateFlags.NoExist) != 0 => "BpfUpdateFlags.NoExist was given and the element exists.",
+        BpfErrno.ENOENT when (flags & BpfUpdateFlags.Exist) != 0 => "BpfUpdateFlags.Exist was given and the element is absent.",
+        BpfErrno.EINVAL when map.Type is BpfMapType.DevMap or BpfMapType.DevMapHash => "The value must be the ifindex of an existing interface (0 clears a DevMap slot).",
+        _ => null,
+    };
+
+    private static void CheckCpuCount(BpfMap map, int count, string paramName)
+    {
+        if (count != map.Runtime.PossibleCpus)
+        {
+            throw new ArgumentException(
+                $"Per-CPU map '{map.Name}' holds one value per possible CPU: pass {map.Runtime.PossibleCpus} values (BpfRuntime.PossibleCpus), not {count}.",
+                paramName);
+        }
+    }
+
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private static void ThrowKeyNotFound<TKey>(string mapName, TKey key) =>
+        throw new KeyNotFoundException($"The key {key} is not in map '{mapName}'.");
+
+    private static void Return(byte[]? rented)
+    {
+        if (rented is not null)
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+}

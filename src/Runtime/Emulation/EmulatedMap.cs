@@ -1,0 +1,101 @@
+using System;
+
+namespace MapGen.Emulation;
+
+/// <summary>
+/// A handle of the emulated runtime: an fd of its table. Element operations go straight to the
+/// map object (no fd lookup), after the checks the kernel's system call makes on the fd itself:
+/// <see cref="BpfErrno.EPERM"/> through an fd opened read-only or write-only, and
+/// <see cref="BpfErrno.EINVAL"/> for <see cref="BpfUpdateFlags.Lock"/> (no emulated value has a
+/// <c>bpf_spin_lock</c>, as that needs BTF).
+/// </summary>
+internal sealed class EmulatedMap : BpfMap
+{
+    private readonly EmulatedRuntime _runtime;
+    private readonly OpenFile _file;
+    private readonly KernelMap _map;
+    private readonly int _fd;
+    private readonly bool _canRead;
+    private readonly bool _canWrite;
+
+    public EmulatedMap(EmulatedRuntime runtime, OpenFile file, int fd, bool owned)
+        : base(runtime, file.Map.Info, owned)
+    {
+        _runtime = runtime;
+        _file = file;
+        _map = file.Map;
+        _fd = fd;
+        _canRead = file.CanRead;
+        _canWrite = file.CanWrite;
+    }
+
+    private protected override int FdCore => _fd;
+
+    private protected override BpfErrno LookupCore(ReadOnlySpan<byte> key, Span<byte> value)
+    {
+        ThrowIfRuntimeDisposed();
+        return _canRead ? _map.Lookup(key, value) : BpfErrno.EPERM;
+    }
+
+    private protected override BpfErrno UpdateCore(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, BpfUpdateFlags flags)
+    {
+        ThrowIfRuntimeDisposed();
+        if (!_canWrite)
+        {
+            return BpfErrno.EPERM;
+        }
+
+        return (flags & BpfUpdateFlags.Lock) != 0 ? BpfErrno.EINVAL : _map.Update(key, value, flags);
+    }
+
+    private protected override BpfErrno DeleteCore(ReadOnlySpan<byte> key)
+    {
+        ThrowIfRuntimeDisposed();
+        return _canWrite ? _map.Delete(key) : BpfErrno.EPERM;
+    }
+
+    private protected override BpfErrno GetNextKeyCore(ReadOnlySpan<byte> key, Span<byte> nextKey)
+    {
+        ThrowIfRuntimeDisposed();
+        return _canRead ? _map.GetNextKey(key, nextKey) : BpfErrno.EPERM;
+    }
+
+    /// <summary><c>BPF_MAP_UPDATE_BATCH</c> (<c>generic_map_update_batch</c>); outer maps write the whole batch under one lock.</summary>
+    private protected override BpfErrno UpdateBatchCore(ReadOnlySpan<byte> keys, ReadOnlySpan<byte> values, int count, BpfUpdateFlags flags, out int written)
+    {
+        ThrowIfRuntimeDisposed();
+        written = 0;
+        if (!_canWrite)
+        {
+            return BpfErrno.EPERM;
+        }
+
+        // The batch's elem_flags may only be BPF_F_LOCK, which needs a spin lock: only BPF_ANY passes.
+        return flags != BpfUpdateFlags.Any ? BpfErrno.EINVAL : _map.UpdateBatch(keys, values, count, flags, out written);
+    }
+
+    private protected override BpfErrno PinCore(string path)
+    {
+        ThrowIfRuntimeDisposed();
+        return _runtime.Pin(_map, path);
+    }
+
+    private protected override BpfErrno DuplicateCore(out BpfMap? duplicate)
+    {
+        ThrowIfRuntimeDisposed();
+        return _runtime.Duplicate(_file, out duplicate);
+    }
+
+    private protected override void CloseCore() => _runtime.Close(_fd, _file);
+
+    private void ThrowIfRuntimeDisposed()
+    {
+        if (_runtime.IsDisposed)
+        {
+            ThrowRuntimeDisposed();
+        }
+    }
+
+    private void ThrowRuntimeDisposed() =>
+        throw new ObjectDisposedException(nameof(BpfRuntime), $"The emulated runtime of map '{Name}' (ID {Id}) is disposed; its maps are gone with it.");
+}

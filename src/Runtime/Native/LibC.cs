@@ -1,0 +1,35 @@
+using System.Runtime.InteropServices;
+
+namespace MapGen.Native;
+
+/// <summary>
+/// The few C library functions the native runtime needs, through source-generated P/Invoke (no
+/// runtime marshalling stubs, so it works under Native AOT and trimming).
+/// </summary>
+/// <remarks>
+/// <c>syscall(2)</c> and <c>fcntl(2)</c> are variadic in C. They are declared here with fixed
+/// integer parameters, which is sound on the platforms MapGen supports: on x86-64 the only
+/// difference for variadic callees is <c>%al</c> (the number of vector registers used), which
+/// glibc's assembly <c>syscall</c> ignores and <c>fcntl</c> only uses to decide whether to spill
+/// vector registers; on Linux arm64 variadic integer arguments travel in the same registers as
+/// fixed ones.
+/// </remarks>
+internal static unsafe partial class LibC
+{
+    private const string Library = "libc";
+
+    /// <summary><c>F_DUPFD_CLOEXEC</c>: duplicate to the lowest free fd at or above the argument, close-on-exec.</summary>
+    public const int F_DUPFD_CLOEXEC = 1030;
+
+    [LibraryImport(Library, EntryPoint = "syscall", SetLastError = true)]
+    public static partial nint Syscall(nint number, nint arg1, nint arg2, nint arg3);
+
+    [LibraryImport(Library, EntryPoint = "close", SetLastError = true)]
+    public static partial int Close(int fd);
+
+    [LibraryImport(Library, EntryPoint = "fcntl", SetLastError = true)]
+    public static partial int Fcntl(int fd, int command, int argument);
+
+    [LibraryImport(Library, EntryPoint = "unlink", SetLastError = true)]
+    public static partial int Unlink(byte* path);
+}

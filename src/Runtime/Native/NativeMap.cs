@@ -1,0 +1,439 @@
+using System;
+using System.Collections.Generic;
+
+namespace MapGen.Native;
+
+/// <summary>
+/// A kernel map reached through an fd. Every system call holds a reference on the
+/// <see cref="SafeBpfHandle"/>, so a <c>Dispose</c> on another thread waits for the last call to
+/// leave before the fd is closed (and can never close an fd number the kernel has reused).
+/// </summary>
+internal sealed class NativeMap : BpfMap
+{
+    private readonly SafeBpfHandle _handle;
+
+    internal NativeMap(NativeRuntime runtime, SafeBpfHandle handle, BpfMapInfo info, bool owned)
+        : base(runtime, info, owned)
+    {
+        _handle = handle;
+    }
+
+    private protected override int FdCore => _handle.Fd;
+
+    private protected override unsafe BpfErrno LookupCore(ReadOnlySpan<byte> key, Span<byte> value)
+    {
+        bool added = false;
+        try
+        {
+            _handle.DangerousAddRef(ref added);
+            fixed (byte* k = key)
+            fixed (byte* v = value)
+            {
+                return BpfSyscall.Lookup(_handle.Fd, k, v);
+            }
+        }
+        finally
+        {
+            if (added)
+            {
+                _handle.DangerousRelease();
+            }
+        }
+    }
+
+    private protected override unsafe BpfErrno UpdateCore(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, BpfUpdateFlags flags)
+    {
+        bool added = false;
+        try
+        {
+            _handle.DangerousAddRef(ref added);
+            fixed (byte* k = key)
+            fixed (byte* v = value)
+            {
+                return BpfSyscall.Update(_handle.Fd, k, v, (ulong)flags);
+            }
+        }
+        finally
+        {
+            if (added)
+            {
+                _handle.DangerousRelease();
+            }
+        }
+    }
+
+    private protected override unsafe BpfErrno DeleteCore(ReadOnlySpan<byte> key)
+    {
+        bool added = false;
+        try
+        {
+            _handle.DangerousAddRef(ref added);
+            fixed (byte* k = key)
+            {
+                return BpfSyscall.Delete(_handle.Fd, k);
+            }
+        }
+        finally
+        {
+            if (added)
+            {
+                _handle.DangerousRelease();
+            }
+        }
+    }
+
+    private protected override unsafe BpfErrno GetNextKeyCore(ReadOnlySpan<byte> key, Span<byte> nextKey)
+    {
+        bool added = false;
+        try
+        {
+            _handle.DangerousAddRef(ref added);
+            // An empty span pins as a null pointer: the kernel's "give me the first key".
+            fixed (byte* k = key)
+            fixed (byte* n = nextKey)
+            {
+                return BpfSyscall.GetNextKey(_handle.Fd, k, n);
+            }
+        }
+        finally
+        {
+            if (added)
+            {
+                _handle.DangerousRelease();
+            }
+        }
+    }
+
+    private protected override BpfErrno PinCore(string path)
+    {
+        bool added = false;
+        try
+        {
+            _handle.DangerousAddRef(ref added);
+            return BpfSyscall.Pin(_handle.Fd, path);
+        }
+        finally
+        {
+            if (added)
+            {
+                _handle.DangerousRelease();
+            }
+        }
+    }
+
+    private protected override BpfErrno DuplicateCore(out BpfMap? duplicate)
+    {
+        bool added = false;
+        try
+        {
+            _handle.DangerousAddRef(ref added);
+            BpfErrno errno = BpfSyscall.Duplicate(_handle.Fd, out SafeBpfHandle? handle);
+            // The same open file, so the same map: the cached info holds for the duplicate too.
+            duplicate = errno == BpfErrno.None ? new NativeMap((NativeRuntime)Runtime, handle!, Info, owned: true) : null;
+            return errno;
+        }
+        finally
+        {
+            if (added)
+            {
+                _handle.DangerousRelease();
+            }
+        }
+    }
+
+    private protected override void CloseCore() => _handle.Dispose();
+
+    /// <summary>
+    /// <c>BPF_MAP_UPDATE_BATCH</c>: one system call, and for outer maps one RCU grace period for
+    /// the whole batch instead of one per slot. Falls back to single updates where the kernel has
+    /// no batch for this map type, and for the <c>NoExist</c>/<c>Exist</c> flags, which batches
+    /// refuse (their <c>elem_flags</c> take only <c>BPF_F_LOCK</c>).
+    /// </summary>
+    private protected override unsafe BpfErrno UpdateBatchCore(ReadOnlySpan<byte> keys, ReadOnlySpan<byte> values, int count, BpfUpdateFlags flags, out int written)
+    {
+        if (count == 0 || (flags & ~BpfUpdateFlags.Lock) != 0 || !KernelFeatures.MayUpdateBatch(Type))
+        {
+            return base.UpdateBatchCore(keys, values, count, flags, out written);
+        }
+
+        int processed = count;
+        BpfErrno errno;
+        fixed (byte* k = keys)
+        fixed (byte* v = values)
+        {
+            errno = BatchCore(BpfCommand.MapUpdateBatch, null, null, k, v, ref processed, (ulong)flags);
+        }
+
+        // "No batch for this type" leaves count as it was; a refused element sets it to the
+        // number written before it (the kernel zeroes it before starting).
+        if (KernelFeatures.MeansNoBatch(errno) && processed == count)
+        {
+            KernelFeatures.RefuseUpdateBatch(Type);
+            return base.UpdateBatchCore(keys, values, count, flags, out written);
+        }
+
+        written = errno == BpfErrno.None ? count : Math.Clamp(processed, 0, count);
+        return errno;
+    }
+
+    /// <summary>
+    /// <c>BPF_MAP_LOOKUP_BATCH</c> (or, with <paramref name="andDelete"/>,
+    /// <c>LOOKUP_AND_DELETE_BATCH</c>): reads up to <paramref name="count"/> elements after the
+    /// cursor <paramref name="inBatch"/> (empty: from the start) into <paramref name="keys"/> and
+    /// <paramref name="values"/>, and writes the next cursor into <paramref name="outBatch"/>.
+    /// <paramref name="count"/> becomes how many were read.
+    /// </summary>
+    /// <returns><see cref="BpfErrno.None"/>; <see cref="BpfErrno.ENOENT"/> when the read reached the end (elements may still have been read); <see cref="BpfErrno.ENOSPC"/> when a hash bucket does not fit the buffers; the kernel's other errors.</returns>
+    internal unsafe BpfErrno LookupBatch(ReadOnlySpan<byte> inBatch, Span<byte> outBatch, Span<byte> keys, Span<byte> values, ref int count, bool andDelete = false)
+    {
+        ThrowIfDisposed();
+        CheckBatchBuffers(keys.Length, values.Length, count);
+        if (outBatch.Length < BatchTokenSize || (!inBatch.IsEmpty && inBatch.Length < BatchTokenSize))
+        {
+            throw new ArgumentException($"Batch cursors of map '{Name}' take {BatchTokenSize} bytes.", nameof(outBatch));
+        }
+
+        fixed (byte* i = inBatch)
+        fixed (byte* o = outBatch)
+        fixed (byte* k = keys)
+        fixed (byte* v = values)
+        {
+            return BatchCore(andDelete ? BpfCommand.MapLookupAndDeleteBatch : BpfCommand.MapLookupBatch, i, o, k, v, ref count, 0);
+        }
+    }
+
+    /// <summary><c>BPF_MAP_DELETE_BATCH</c>: deletes <paramref name="count"/> keys; <paramref name="count"/> becomes how many were deleted.</summary>
+    internal unsafe BpfErrno DeleteBatch(ReadOnlySpan<byte> keys, ref int count)
+    {
+        ThrowIfDisposed();
+        if (count < 0 || keys.Length < (long)count * KeySize)
+        {
+            throw new ArgumentException($"A batch of {count} keys of map '{Name}' needs {count * (long)KeySize} bytes.", nameof(keys));
+        }
+
+        fixed (byte* k = keys)
+        {
+            return BatchCore(BpfCommand.MapDeleteBatch, null, null, k, null, ref count, 0);
+        }
+    }
+
+    /// <summary>
+    /// The size of a batch cursor: a hash map's is its <c>u32</c> bucket index, the generic
+    /// implementation's (arrays) is the last key.
+    /// </summary>
+    internal int BatchTokenSize => Math.Max(KeySize, sizeof(ulong));
+
+    /// <summary>The keys, read in batches where the kernel has them for this map type.</summary>
+    internal override IEnumerable<byte[]> EnumerateKeys() =>
+        ReadsInBatches ? BatchKeys() : base.EnumerateKeys();
+
+    /// <summary>The elements, read in batches where the kernel has them for this map type.</summary>
+    internal override IEnumerable<RawEntry> EnumerateEntries() =>
+        ReadsInBatches ? BatchEntries() : base.EnumerateEntries();
+
+    /// <summary>
+    /// Whether enumeration reads batches: only for map types whose batch cursor only moves
+    /// forward (hash maps: a bucket index; arrays: an index), so that no key comes twice and the
+    /// walk ends even while other threads delete. Other types with batches (the LPM trie) use the
+    /// generic kernel batch, which walks with get_next_key and restarts at the first key when its
+    /// cursor is deleted; they keep the walk of <see cref="KeyEnumeration"/>, which guards against that.
+    /// </summary>
+    private bool ReadsInBatches =>
+        Type is BpfMapType.Hash or BpfMapType.LruHash or BpfMapType.PerCpuHash or BpfMapType.LruPerCpuHash or BpfMapType.HashOfMaps
+            or BpfMapType.Array or BpfMapType.PerCpuArray or BpfMapType.ArrayOfMaps
+        && KernelFeatures.MayLookupBatch(Type);
+
+    private IEnumerable<byte[]> BatchKeys()
+    {
+        var reader = new BatchReader(this);
+        if (!reader.Start())
+        {
+            foreach (byte[] key in base.EnumerateKeys())
+            {
+                yield return key;
+            }
+
+            yield break;
+        }
+
+        do
+        {
+            for (int i = 0; i < reader.Count; i++)
+            {
+                yield return reader.Key(i).ToArray();
+            }
+        }
+        while (reader.Next());
+    }
+
+    private IEnumerable<RawEntry> BatchEntries()
+    {
+        var reader = new BatchReader(this);
+        if (!reader.Start())
+        {
+            foreach (RawEntry entry in base.EnumerateEntries())
+            {
+                yield return entry;
+            }
+
+            yield break;
+        }
+
+        do
+        {
+            for (int i = 0; i < reader.Count; i++)
+            {
+                yield return new RawEntry(reader.KeyMemory(i), reader.ValueMemory(i));
+            }
+        }
+        while (reader.Next());
+    }
+
+    private unsafe BpfErrno BatchCore(BpfCommand command, byte* inBatch, byte* outBatch, byte* keys, byte* values, ref int count, ulong elemFlags)
+    {
+        bool added = false;
+        try
+        {
+            _handle.DangerousAddRef(ref added);
+            MapBatchAttr attr = default;
+            attr.InBatch = (ulong)inBatch;
+            attr.OutBatch = (ulong)outBatch;
+            attr.Keys = (ulong)keys;
+            attr.Values = (ulong)values;
+            attr.Count = (uint)count;
+            attr.MapFd = (uint)_handle.Fd;
+            attr.ElemFlags = elemFlags;
+            BpfErrno errno = BpfSyscall.Batch(command, ref attr);
+            count = (int)attr.Count;
+            return errno;
+        }
+        finally
+        {
+            if (added)
+            {
+                _handle.DangerousRelease();
+            }
+        }
+    }
+
+    private void CheckBatchBuffers(int keyBytes, int valueBytes, int count)
+    {
+        if (count < 0 || keyBytes < (long)count * KeySize || valueBytes < (long)count * UserValueSize)
+        {
+            throw new ArgumentException($"A batch of {count} elements of map '{Name}' needs {count * (long)KeySize} key bytes and {count * (long)UserValueSize} value bytes.");
+        }
+    }
+
+    /// <summary>
+    /// Reads a map chunk by chunk with <c>BPF_MAP_LOOKUP_BATCH</c>. For the types that use it
+    /// (<see cref="ReadsInBatches"/>) the kernel's cursor only moves forward (a bucket index for
+    /// hash maps, the index for arrays), so no element comes twice and the walk ends even while
+    /// other threads delete, unlike a restarted get_next_key walk.
+    /// </summary>
+    private sealed class BatchReader
+    {
+        /// <summary>Aim for chunks of about this many bytes: large enough to make the syscall cost vanish, small enough to stay in cache.</summary>
+        private const int ChunkBytes = 64 * 1024;
+
+        private readonly NativeMap _map;
+        private byte[] _keys;
+        private byte[] _values;
+        private byte[] _cursor;
+        private byte[] _nextCursor;
+        private int _capacity;
+        private bool _started;
+        private bool _finished;
+
+        public BatchReader(NativeMap map)
+        {
+            _map = map;
+            int elementBytes = Math.Max(1, map.KeySize + map.UserValueSize);
+            // A map never holds more than max_entries, so a larger buffer would be wasted; a hash
+            // bucket that does not fit makes the kernel answer ENOSPC, and the buffers grow.
+            _capacity = (int)Math.Min(Math.Clamp(ChunkBytes / elementBytes, 1, 4096), Math.Max(1U, map.Info.MaxEntries));
+            _keys = new byte[_capacity * map.KeySize];
+            _values = new byte[_capacity * map.UserValueSize];
+            _cursor = new byte[map.BatchTokenSize];
+            _nextCursor = new byte[map.BatchTokenSize];
+        }
+
+        /// <summary>How many elements the current chunk holds.</summary>
+        public int Count { get; private set; }
+
+        public ReadOnlySpan<byte> Key(int index) => _keys.AsSpan(index * _map.KeySize, _map.KeySize);
+
+        public ReadOnlyMemory<byte> KeyMemory(int index) => _keys.AsMemory(index * _map.KeySize, _map.KeySize);
+
+        public ReadOnlyMemory<byte> ValueMemory(int index) => _values.AsMemory(index * _map.UserValueSize, _map.UserValueSize);
+
+        /// <summary>Reads the first chunk; false when the kernel has no batch for this map type (now remembered).</summary>
+        public bool Start()
+        {
+            BpfErrno errno = Read();
+            if (KernelFeatures.MeansNoBatch(errno))
+            {
+                KernelFeatures.RefuseLookupBatch(_map.Type);
+                return false;
+            }
+
+            ThrowIfFailed(errno);
+            return true;
+        }
+
+        /// <summary>Reads the next chunk; false at the end.</summary>
+        public bool Next()
+        {
+            if (_finished)
+            {
+                Count = 0;
+                return false;
+            }
+
+            ThrowIfFailed(Read());
+            return Count > 0 || !_finished;
+        }
+
+        private BpfErrno Read()
+        {
+            while (true)
+            {
+                int count = _capacity;
+                BpfErrno errno = _map.LookupBatch(_started ? _cursor : default, _nextCursor, _keys, _values, ref count);
+                if (errno == BpfErrno.ENOSPC && count == 0)
+                {
+                    // A hash bucket holds more elements than the buffers: grow them and ask again.
+                    Grow();
+                    continue;
+                }
+
+                if (errno is BpfErrno.None or BpfErrno.ENOENT)
+                {
+                    Count = count;
+                    _started = true;
+                    (_cursor, _nextCursor) = (_nextCursor, _cursor);
+                    // ENOENT is the end; an empty chunk without it would loop forever, so it ends too.
+                    _finished = errno == BpfErrno.ENOENT || count == 0;
+                    return BpfErrno.None;
+                }
+
+                Count = 0;
+                return errno;
+            }
+        }
+
+        private void Grow()
+        {
+            _capacity = checked(_capacity * 2);
+            _keys = new byte[_capacity * _map.KeySize];
+            _values = new byte[_capacity * _map.UserValueSize];
+        }
+
+        private void ThrowIfFailed(BpfErrno errno)
+        {
+            if (errno != BpfErrno.None)
+            {
+                throw new BpfException(errno, "lookup batch", _map.Name);
+            }
+        }
+    }
+}
