@@ -78,7 +78,7 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor OuterWithoutInner = Error(DiagnosticIds.OuterWithoutInner,
         "Outer map without [InnerMap]",
-        "'{0}' is a {1} map but has no [InnerMap]; add [InnerMap(typeof(...))] naming the [BpfMap] struct of its inner maps",
+        "'{0}' is {1} map but has no [InnerMap]; add [InnerMap(typeof(...))] naming the [BpfMap] struct of its inner maps",
         "An outer map needs an inner map template at creation (inner_map_fd), which [InnerMap] names.");
 
     public static readonly DiagnosticDescriptor InnerOnNonOuter = Error(DiagnosticIds.InnerOnNonOuter,
@@ -103,7 +103,7 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor InnerTypeNotSupported = Error(DiagnosticIds.InnerTypeNotSupported,
         "Map type cannot be an inner map",
-        "'{0}' is a {1} map, which the kernel cannot use as an inner map (ENOTSUPP); name another map type in [InnerMap]",
+        "'{0}' is {1} map, which the kernel cannot use as an inner map (ENOTSUPP); name another map type in [InnerMap]",
         "Map types without map_meta_equal (CgroupStorage, PerCpuCgroupStorage, StructOps) cannot be inner map templates: ENOTSUPP.");
 
     public static readonly DiagnosticDescriptor InnerInvalid = Error(DiagnosticIds.InnerInvalid,

@@ -289,7 +289,7 @@ internal static class MapDeclarationParser
         {
             string typeName = declared.ToDisplayString(SymbolDisplayFormat.CSharpShortErrorMessageFormat);
             violations.Add(new Violation(DiagnosticIds.SizeNotAllowed, site,
-                $"The {role.ToLowerInvariant()} of a {traits.Type} map must be {allowedSizes}, but '{typeName}' is {size.ToString(System.Globalization.CultureInfo.InvariantCulture)} bytes; use a {role.ToLowerInvariant()} type of an allowed size"));
+                $"The {role.ToLowerInvariant()} of {Article(traits.Type)} map must be {allowedSizes}, but '{typeName}' is {size.ToString(System.Globalization.CultureInfo.InvariantCulture)} bytes; use a {role.ToLowerInvariant()} type of an allowed size"));
             return null;
         }
 
@@ -335,6 +335,13 @@ internal static class MapDeclarationParser
         }
     }
 
+    /// <summary>The map type's name with its indefinite article: "an Array", "a Hash".</summary>
+    private static string Article(BpfMapType type)
+    {
+        string name = type.ToString();
+        return (name.Length > 0 && "AEIOU".IndexOf(name[0]) >= 0 ? "an " : "a ") + name;
+    }
+
     private static bool IsSingleFlag(BpfMapFlags flags) => ((uint)flags & ((uint)flags - 1)) == 0;
 
     private static string? CheckInnerMap(INamedTypeSymbol type, MapTypeTraits traits, bool judgingInner, List<Violation> violations,
@@ -347,7 +354,7 @@ internal static class MapDeclarationParser
             if (innerAttribute is not null)
             {
                 violations.Add(new Violation(DiagnosticIds.InnerOnNonOuter, ViolationSite.InnerMapAttribute, type.Name,
-                    $"it is a {traits.Type} map, not an outer map"));
+                    $"it is {Article(traits.Type)} map, not an outer map"));
             }
 
             return null;
@@ -355,7 +362,7 @@ internal static class MapDeclarationParser
 
         if (innerAttribute is null)
         {
-            violations.Add(new Violation(DiagnosticIds.OuterWithoutInner, ViolationSite.Identifier, type.Name, traits.Type.ToString()));
+            violations.Add(new Violation(DiagnosticIds.OuterWithoutInner, ViolationSite.Identifier, type.Name, Article(traits.Type)));
             return null;
         }
 
@@ -404,13 +411,13 @@ internal static class MapDeclarationParser
         if (SymbolEqualityComparer.Default.Equals(inner, type) || (innerKnown && innerTraits.IsOuter))
         {
             violations.Add(new Violation(DiagnosticIds.OuterAsInner, ViolationSite.InnerMapArgument, innerName,
-                SymbolEqualityComparer.Default.Equals(inner, type) ? "is this outer map itself" : $"is a {innerMapType} map"));
+                SymbolEqualityComparer.Default.Equals(inner, type) ? "is this outer map itself" : $"is {Article(innerMapType)} map"));
             return null;
         }
 
         if (innerKnown && !innerTraits.CanBeInnerMap)
         {
-            violations.Add(new Violation(DiagnosticIds.InnerTypeNotSupported, ViolationSite.InnerMapArgument, innerName, innerMapType.ToString()));
+            violations.Add(new Violation(DiagnosticIds.InnerTypeNotSupported, ViolationSite.InnerMapArgument, innerName, Article(innerMapType)));
             return null;
         }
 

@@ -60,7 +60,6 @@ public static class OuterMapOperations
         BpfMap innerMap = CheckInner(live, inner.Map, TInner.Spec, nameof(inner));
         Span<byte> keyBytes = stackalloc byte[TKeyCodec.Size];
         TKeyCodec.Write(keyBytes, in key);
-        uint previous = ReadSlotId(live, keyBytes);
         Span<byte> fd = stackalloc byte[sizeof(int)];
         System.Runtime.InteropServices.MemoryMarshal.Write(fd, innerMap.Fd);
         BpfErrno errno = live.TryUpdate(keyBytes, fd, flags);
@@ -69,10 +68,7 @@ public static class OuterMapOperations
             throw new BpfException(errno, "update", live.Name, OuterUpdateHint(errno, live, flags));
         }
 
-        if (previous != 0 && previous != innerMap.Id)
-        {
-            live.InnerMaps.Release(previous);
-        }
+        live.InnerMaps.SlotChanged(keyBytes, innerMap.Id);
     }
 
     /// <summary>
@@ -104,19 +100,10 @@ public static class OuterMapOperations
             ids[i] = innerMap.Id;
         }
 
-        uint[] previous = new uint[keys.Length];
-        for (int i = 0; i < keys.Length; i++)
-        {
-            previous[i] = ReadSlotId(live, keyBytes.AsSpan(i * keySize, keySize));
-        }
-
         BpfErrno errno = live.UpdateBatch(keyBytes, fds, keys.Length, BpfUpdateFlags.Any, out int written);
         for (int i = 0; i < written; i++)
         {
-            if (previous[i] != 0 && previous[i] != ids[i])
-            {
-                live.InnerMaps.Release(previous[i]);
-            }
+            live.InnerMaps.SlotChanged(keyBytes.AsSpan(i * keySize, keySize), ids[i]);
         }
 
         if (errno != BpfErrno.None)
@@ -134,16 +121,11 @@ public static class OuterMapOperations
         BpfMap live = MapOperations.Live(outer, mapName);
         Span<byte> keyBytes = stackalloc byte[TKeyCodec.Size];
         TKeyCodec.Write(keyBytes, in key);
-        uint previous = ReadSlotId(live, keyBytes);
         BpfErrno errno = live.TryDelete(keyBytes);
         switch (errno)
         {
             case BpfErrno.None:
-                if (previous != 0)
-                {
-                    live.InnerMaps.Release(previous);
-                }
-
+                live.InnerMaps.SlotChanged(keyBytes, newId: 0);
                 return true;
             case BpfErrno.ENOENT:
                 return false;
@@ -211,7 +193,7 @@ public static class OuterMapOperations
             }
 
             uint id = System.Runtime.InteropServices.MemoryMarshal.Read<uint>(idBytes);
-            if (outer.InnerMaps.TryGet(id, out BpfMap cached))
+            if (outer.InnerMaps.TryGet(id, key, out BpfMap cached))
             {
                 inner = cached;
                 return true;
@@ -236,7 +218,7 @@ public static class OuterMapOperations
                 throw new BpfMapMismatchException(innerSpec.Name, $"The map '{opened.Name}' (ID {id}) in a slot of '{outer.Name}'", mismatches);
             }
 
-            inner = outer.InnerMaps.Add(opened);
+            inner = outer.InnerMaps.Add(opened, key);
             return true;
         }
 
@@ -261,13 +243,6 @@ public static class OuterMapOperations
         }
 
         return innerMap;
-    }
-
-    /// <summary>The ID in a slot, or 0 when it is empty (IDs start at 1).</summary>
-    private static uint ReadSlotId(BpfMap outer, ReadOnlySpan<byte> key)
-    {
-        Span<byte> idBytes = stackalloc byte[sizeof(uint)];
-        return outer.TryLookup(key, idBytes) == BpfErrno.None ? System.Runtime.InteropServices.MemoryMarshal.Read<uint>(idBytes) : 0;
     }
 
     private static string? OuterUpdateHint(BpfErrno errno, BpfMap outer, BpfUpdateFlags flags) => errno switch

@@ -130,6 +130,29 @@ public sealed class TypedApiTests : IDisposable
     }
 
     [Fact]
+    public void A_borrowed_inner_map_stays_valid_while_another_slot_it_was_found_in_holds_it()
+    {
+        using TxPortTables tables = TxPortTables.Create(_runtime);
+        using TxPorts shared = TxPorts.Create(_runtime);
+        using TxPorts replacement = TxPorts.Create(_runtime);
+        shared.Update(0, 2);
+        tables.Update(0, shared);
+        tables.Update(1, shared);
+        TxPorts fromSlot0 = tables.Lookup(0);
+        TxPorts fromSlot1 = tables.Lookup(1);
+        Assert.Same(fromSlot0.Map, fromSlot1.Map);
+
+        // Slot 1 still holds the map: replacing slot 0 must not release the handle found there.
+        tables.Update(0, replacement);
+        Assert.Equal(2u, fromSlot1.Lookup(0));
+
+        // Once no slot it was found in holds it, the borrowed handle is released.
+        tables.Delete(1);
+        Assert.Throws<ObjectDisposedException>(() => fromSlot1.Lookup(0));
+        Assert.Equal(2u, shared.Lookup(0));
+    }
+
+    [Fact]
     public void Inner_maps_outlive_their_handles_while_a_slot_holds_them()
     {
         using TenantFlows tenants = TenantFlows.Create(_runtime);
