@@ -1,7 +1,9 @@
 // The kernel's per-type rules for BPF_MAP_CREATE, in one table. Compiled into the runtime (the
 // emulated kernel's creation checks) and, linked, into the generator and analyzers (the
 // compile-time diagnostics), so that what the IDE accepts is what the kernel accepts.
-// Reference: Linux 6.18, the *_alloc_check functions of kernel/bpf/*.c and net/core/*.c.
+// Reference: Linux 6.18, the *_alloc_check / *_map_alloc functions of kernel/bpf/*.c, net/core/sock_map.c
+// and net/xdp/xskmap.c, and bpf_map_meta_alloc in kernel/bpf/map_in_map.c (checked against the sources;
+// docs/diagnostics names the function behind each rule).
 namespace MapGen;
 
 /// <summary>How the kernel sizes a map type's key or value.</summary>

@@ -13,7 +13,7 @@ public sealed class PackTests(PackedPackage package)
     private const string AnalyzerFolder = "analyzers/dotnet/cs/";
 
     [Fact]
-    public void Package_holds_the_runtime_in_lib_and_the_generator_and_analyzers_in_analyzers()
+    public void Package_holds_the_runtime_in_lib_and_the_generator_analyzers_and_code_fixes_in_analyzers()
     {
         using ZipArchive zip = ZipFile.OpenRead(package.RequirePackage());
         string[] assemblies = Assemblies(zip);
@@ -21,6 +21,7 @@ public sealed class PackTests(PackedPackage package)
         Assert.Contains(RuntimeAssembly, assemblies);
         Assert.Contains(AnalyzerFolder + "MapGen.Generator.dll", assemblies);
         Assert.Contains(AnalyzerFolder + "MapGen.Analyzers.dll", assemblies);
+        Assert.Contains(AnalyzerFolder + "MapGen.CodeFixes.dll", assemblies);
         // The runtime is the only assembly a consumer references.
         Assert.Equal([RuntimeAssembly], assemblies.Where(a => a.StartsWith("lib/", StringComparison.Ordinal)));
     }
@@ -66,6 +67,7 @@ public sealed class PackTests(PackedPackage package)
     [Theory]
     [InlineData("MapGen.Generator.dll")]
     [InlineData("MapGen.Analyzers.dll")]
+    [InlineData("MapGen.CodeFixes.dll")]
     public void Roslyn_components_target_netstandard_and_Roslyn_4_8_so_older_compilers_load_them(string fileName)
     {
         using ZipArchive zip = ZipFile.OpenRead(package.RequirePackage());
