@@ -11,52 +11,26 @@ namespace MapGen.Runtime.Tests;
 /// </summary>
 public sealed class KernelRecordedTests
 {
-    private static string RecordedPath(string file) => Path.Combine(AppContext.BaseDirectory, "KernelRecorded", file);
+    private static string RecordedPath(string file) => RecordedCreate.RecordedPath(file);
 
-    public static TheoryData<string> CreateCases()
-    {
-        var data = new TheoryData<string>();
-        foreach (string line in File.ReadLines(RecordedPath("create.txt")).Distinct(StringComparer.Ordinal))
-        {
-            if (!line.StartsWith('#') && line.Length != 0)
-            {
-                data.Add(line);
-            }
-        }
-
-        return data;
-    }
+    public static TheoryData<string> CreateCases() => new(RecordedCreate.Lines());
 
     [Theory]
     [MemberData(nameof(CreateCases))]
     public void Map_creation_matches_the_kernel(string recorded)
     {
-        string[] sides = recorded.Split(" => ");
-        string[] a = sides[0].Split(' ');
-        string[] expected = sides[1].Split(' ');
-        var options = new BpfMapCreateOptions
-        {
-            Type = (BpfMapType)uint.Parse(a[0], CultureInfo.InvariantCulture),
-            KeySize = uint.Parse(a[1], CultureInfo.InvariantCulture),
-            ValueSize = uint.Parse(a[2], CultureInfo.InvariantCulture),
-            MaxEntries = uint.Parse(a[3], CultureInfo.InvariantCulture),
-            Flags = (BpfMapFlags)uint.Parse(a[4], CultureInfo.InvariantCulture),
-            NumaNode = uint.Parse(a[5], CultureInfo.InvariantCulture),
-            BtfKeyTypeId = uint.Parse(a[6], CultureInfo.InvariantCulture),
-            BtfValueTypeId = uint.Parse(a[7], CultureInfo.InvariantCulture),
-            BtfFd = int.Parse(a[8], CultureInfo.InvariantCulture),
-            Name = a[9] == "-" ? null : a[9],
-        };
+        RecordedCreate expected = RecordedCreate.Parse(recorded);
+        BpfMapCreateOptions options = expected.Options;
 
         using BpfRuntime runtime = Kernel.Runtime(cpus: 2);
         BpfErrno errno = runtime.TryCreateMap(options, out BpfMap? map);
         using (map)
         {
-            Assert.Equal((BpfErrno)int.Parse(expected[0], CultureInfo.InvariantCulture), errno);
+            Assert.Equal(expected.Errno, errno);
             if (errno == BpfErrno.None)
             {
-                Assert.Equal(uint.Parse(expected[1], CultureInfo.InvariantCulture), map!.Info.MaxEntries);
-                Assert.Equal((BpfMapFlags)uint.Parse(expected[2], CultureInfo.InvariantCulture), map.Info.Flags);
+                Assert.Equal(expected.ReportedMaxEntries, map!.Info.MaxEntries);
+                Assert.Equal(expected.ReportedFlags, map.Info.Flags);
                 Assert.Equal(options.Type, map.Info.Type);
                 Assert.Equal(options.KeySize, map.Info.KeySize);
                 Assert.Equal(options.ValueSize, map.Info.ValueSize);
