@@ -287,7 +287,13 @@ public abstract class BpfMap : IDisposable
     /// The keys in kernel order, each at most once, ending even while other threads delete. The
     /// default walks with <c>get_next_key</c>; a backend that reads many keys per call overrides it.
     /// </summary>
-    internal virtual IEnumerable<byte[]> EnumerateKeys() => KeyEnumeration.WalkKeys(this);
+    /// <remarks>
+    /// An empty slot of an <see cref="BpfMapType.ArrayOfMaps"/> is no element: <c>get_next_key</c>
+    /// walks it, the kernel's batched read (what the native backend uses) skips it, and so does
+    /// this walk, so that every backend gives the same keys.
+    /// </remarks>
+    internal virtual IEnumerable<byte[]> EnumerateKeys() =>
+        Type == BpfMapType.ArrayOfMaps ? KeyEnumeration.WalkFilledSlots(this) : KeyEnumeration.WalkKeys(this);
 
     /// <summary>
     /// The elements in kernel order, with the guarantees of <see cref="EnumerateKeys"/>; an

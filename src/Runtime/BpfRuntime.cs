@@ -74,6 +74,21 @@ public abstract class BpfRuntime : IDisposable
     }
 
     /// <summary>
+    /// Loads raw BTF (<c>BPF_BTF_LOAD</c>), such as <see cref="BpfMapSpec.ToBtf()"/> returns, for
+    /// <see cref="BpfMapCreateOptions.BtfFd"/>.
+    /// </summary>
+    /// <returns>An owned handle to the kernel's BTF object.</returns>
+    /// <exception cref="BpfException">The kernel refused the BTF; the message holds the kernel's verifier log.</exception>
+    /// <exception cref="NotSupportedException">The emulated runtime, which has no BTF objects: its maps are created without BTF.</exception>
+    public BpfBtf LoadBtf(ReadOnlySpan<byte> btf)
+    {
+        ThrowIfDisposed();
+        return LoadBtfCore(btf);
+    }
+
+    private protected abstract BpfBtf LoadBtfCore(ReadOnlySpan<byte> btf);
+
+    /// <summary>
     /// Creates a map from raw <c>BPF_MAP_CREATE</c> attributes. No MapGen rule is applied; the
     /// kernel's answer is returned as it is.
     /// </summary>
@@ -148,9 +163,13 @@ public abstract class BpfRuntime : IDisposable
 
     private protected void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(IsDisposed, this);
 
+    /// <summary>Creates the map of <paramref name="spec"/> from <paramref name="options"/>; the native runtime adds the key/value BTF.</summary>
+    private protected virtual BpfErrno TryCreateMapCore(BpfMapCreateOptions options, BpfMapSpec spec, out BpfMap? map) =>
+        TryCreateMapCore(options, out map);
+
     private BpfMap CreateOrThrow(BpfMapCreateOptions options, BpfMapSpec spec)
     {
-        BpfErrno errno = TryCreateMapCore(options, out BpfMap? map);
+        BpfErrno errno = TryCreateMapCore(options, spec, out BpfMap? map);
         return errno == BpfErrno.None ? map! : throw new BpfException(errno, "create", spec.Name, CreateHint(errno, spec));
     }
 

@@ -67,6 +67,27 @@ internal static class KeyEnumeration
     }
 
     /// <summary>
+    /// The <c>get_next_key</c> walk without the keys whose lookup finds nothing: the indexes of an
+    /// array of maps' filled slots, as the kernel's batched read gives them.
+    /// </summary>
+    public static IEnumerable<byte[]> WalkFilledSlots(BpfMap map)
+    {
+        byte[] value = new byte[map.UserValueSize];
+        foreach (byte[] key in WalkKeys(map))
+        {
+            BpfErrno errno = map.TryLookup(key, value);
+            if (errno == BpfErrno.None)
+            {
+                yield return key;
+            }
+            else if (errno != BpfErrno.ENOENT)
+            {
+                throw new BpfException(errno, "lookup", map.Name);
+            }
+        }
+    }
+
+    /// <summary>
     /// The <c>get_next_key</c> walk with a lookup of each key: the default of
     /// <see cref="BpfMap.EnumerateEntries"/>. Keys deleted between the two calls are skipped.
     /// </summary>

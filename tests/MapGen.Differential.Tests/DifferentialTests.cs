@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using MapGen.Differential.Tests.Model;
 using MapGen.Differential.Tests.Scenarios;
@@ -33,6 +34,7 @@ public sealed class DifferentialTests
         Scenario s = Catalog.Get(scenario);
         Transcript native = Runner.RunNative(s);
         Transcript emulated = Runner.RunEmulated(s);
+        TestContext.Current.TestOutputHelper?.WriteLine($"Native transcript of '{scenario}':\n{native}");
 
         var report = new StringBuilder();
         IReadOnlyList<TranscriptDifference> differences = TranscriptComparer.Compare(emulated, native);
@@ -46,7 +48,7 @@ public sealed class DifferentialTests
             IReadOnlyList<string> failures = run.ExpectationFailures();
             if (failures.Count > 0)
             {
-                report.AppendLine($"Scenario '{scenario}' on the {run.Runtime} runtime differs from the expected Linux 6.18 results:");
+                report.AppendLine(CultureInfo.InvariantCulture, $"Scenario '{scenario}' on the {run.Runtime} runtime differs from the expected Linux 6.18 results:");
                 report.AppendLine("  " + string.Join("\n  ", failures));
             }
         }

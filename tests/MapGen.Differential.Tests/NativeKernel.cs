@@ -31,10 +31,10 @@ internal static class NativeKernel
         {
             if (RequireBpf)
             {
-                Assert.Fail($"The native runtime is unavailable: {reason}. MAPGEN_REQUIRE_BPF=1 makes this a failure, not a skip.");
+                Assert.Fail($"The native runtime is unavailable: {reason.TrimEnd('.')}. MAPGEN_REQUIRE_BPF=1 makes this a failure, not a skip.");
             }
 
-            Assert.Skip($"The native runtime is unavailable: {reason} (set MAPGEN_REQUIRE_BPF=1 to fail instead).");
+            Assert.Skip($"The native runtime is unavailable: {reason.TrimEnd('.')}. Set MAPGEN_REQUIRE_BPF=1 to fail instead.");
         }
     }
 

@@ -86,7 +86,27 @@ internal static class MapEmitter
         w.Line($"private {model.Hierarchy.Self.Name}(global::MapGen.BpfMap map) => {Handle} = map;");
         w.Line();
         w.Doc($"The definition of map <c>{model.MapName}</c>: {Describe(model)}.");
-        w.Line($"public static global::MapGen.BpfMapSpec Spec {{ get; }} = new global::MapGen.BpfMapSpec({Literal(model.MapName)}, global::MapGen.BpfMapType.{model.MapType}, {U(model.KeySize)}, {U(model.ValueSize)}, {U(model.MaxEntries)}, {FlagsExpression(model.Flags)}, {(model.InnerMapType is null ? "null" : model.InnerMapType + ".Spec")});");
+        string spec = $"public static global::MapGen.BpfMapSpec Spec {{ get; }} = new global::MapGen.BpfMapSpec({Literal(model.MapName)}, global::MapGen.BpfMapType.{model.MapType}, {U(model.KeySize)}, {U(model.ValueSize)}, {U(model.MaxEntries)}, {FlagsExpression(model.Flags)}, {(model.InnerMapType is null ? "null" : model.InnerMapType + ".Spec")})";
+        if (model.KeyType is null && model.ValueType is null)
+        {
+            w.Line(spec + ";");
+        }
+        else
+        {
+            // The key and value C layouts, computed by the generator: BTF for ToBtf, ToCDeclaration and native creation.
+            w.Open(spec);
+            if (model.KeyType is not null)
+            {
+                w.Line($"KeyType = {BtfExpression(model.KeyType)},");
+            }
+
+            if (model.ValueType is not null)
+            {
+                w.Line($"ValueType = {BtfExpression(model.ValueType)},");
+            }
+
+            w.Close(";");
+        }
         w.Line();
         w.Doc("The raw handle. Throws <see cref=\"global::System.ObjectDisposedException\"/> when this map is <c>default</c> or disposed.");
         w.Line($"public global::MapGen.BpfMap Map => {Ops}.Live({Handle}, {name});");
@@ -277,6 +297,41 @@ internal static class MapEmitter
         }
 
         return string.Join(" | ", parts);
+    }
+
+    private const string Btf = "global::MapGen.Btf.";
+
+    /// <summary>The expression that builds the runtime's BTF description of <paramref name="type"/>.</summary>
+    private static string BtfExpression(CTypeModel type)
+    {
+        switch (type.Kind)
+        {
+            case CTypeKind.Primitive:
+                return Btf + "BtfType." + type.Name;
+            case CTypeKind.Array:
+                return $"new {Btf}BtfArray({BtfExpression(type.Element!)}, {U((uint)type.Count)})";
+            case CTypeKind.Enum:
+            {
+                var values = new List<string>(type.Values.Count);
+                foreach (CEnumValueModel value in type.Values)
+                {
+                    values.Add($"new({Literal(value.Name)}, {value.Value.ToString(CultureInfo.InvariantCulture)}L)");
+                }
+
+                return $"new {Btf}BtfEnum({Literal(type.Name)}, {U((uint)type.Size)}, {(type.Signed ? "true" : "false")}, new {Btf}BtfEnumValue[] {{ {string.Join(", ", values)} }})";
+            }
+
+            default:
+            {
+                var members = new List<string>(type.Members.Count);
+                foreach (CMemberModel member in type.Members)
+                {
+                    members.Add($"new({Literal(member.Name)}, {U((uint)member.Offset)}, {BtfExpression(member.Type)})");
+                }
+
+                return $"new {Btf}BtfStruct({Literal(type.Name)}, {U((uint)type.Size)}, new {Btf}BtfMember[] {{ {string.Join(", ", members)} }})";
+            }
+        }
     }
 
     private static string U(uint value) => value.ToString(CultureInfo.InvariantCulture) + "u";

@@ -7,7 +7,8 @@ internal readonly record struct ByteRange(int Offset, int Length);
 /// <param name="FullyQualifiedType">The C# type, <c>global::</c>-qualified.</param>
 /// <param name="Size">Its C size, which the generator verified equals its .NET size.</param>
 /// <param name="Padding">The bytes no field covers, cleared on every write.</param>
-internal sealed record CodecModel(string FullyQualifiedType, int Size, EquatableArray<ByteRange> Padding);
+/// <param name="CType">Its C and BTF description.</param>
+internal sealed record CodecModel(string FullyQualifiedType, int Size, EquatableArray<ByteRange> Padding, CTypeModel CType);
 
 /// <summary>
 /// Everything the emitter needs for one valid map declaration. Value data only: no symbols,
@@ -27,4 +28,11 @@ internal sealed record MapModel(
     string? InnerMapType,
     bool HasDelete,
     bool CanCreateWithOtherMaxEntries,
-    string MemberAccessibility);
+    string MemberAccessibility)
+{
+    /// <summary>The key's C and BTF description; null for map types without a key.</summary>
+    public CTypeModel? KeyType { get; init; }
+
+    /// <summary>The value's C and BTF description; null for map types without a value and for outer maps (whose value is an inner map fd).</summary>
+    public CTypeModel? ValueType { get; init; }
+}

@@ -9,12 +9,16 @@ namespace MapGen.Generator.Parser;
 /// <summary>The C layout of a key or value type: its size, alignment and the bytes no field covers.</summary>
 internal sealed class CTypeLayout
 {
-    public CTypeLayout(int size, int alignment, bool[] covered)
+    public CTypeLayout(int size, int alignment, bool[] covered, CTypeModel cType)
     {
         Size = size;
         Alignment = alignment;
         Covered = covered;
+        CType = cType;
     }
+
+    /// <summary>The C and BTF description of the type.</summary>
+    public CTypeModel CType { get; }
 
     public int Size { get; }
 
@@ -81,21 +85,30 @@ internal static class CLayout
         switch (type.SpecialType)
         {
             case SpecialType.System_Boolean:
+                return Primitive(1, "Bool");
             case SpecialType.System_Byte:
+                return Primitive(1, "U8");
             case SpecialType.System_SByte:
-                return Primitive(1);
+                return Primitive(1, "S8");
             case SpecialType.System_Char:
-            case SpecialType.System_Int16:
+                // A UTF-16 code unit: C has no 2-byte character type, so it is the unsigned __u16.
+                return Primitive(2, "U16");
             case SpecialType.System_UInt16:
-                return Primitive(2);
+                return Primitive(2, "U16");
+            case SpecialType.System_Int16:
+                return Primitive(2, "S16");
             case SpecialType.System_Int32:
+                return Primitive(4, "S32");
             case SpecialType.System_UInt32:
+                return Primitive(4, "U32");
             case SpecialType.System_Single:
-                return Primitive(4);
+                return Primitive(4, "Float");
             case SpecialType.System_Int64:
+                return Primitive(8, "S64");
             case SpecialType.System_UInt64:
+                return Primitive(8, "U64");
             case SpecialType.System_Double:
-                return Primitive(8);
+                return Primitive(8, "Double");
             case SpecialType.System_IntPtr:
             case SpecialType.System_UIntPtr:
                 error = $"'{Display(type)}' has no fixed C size (it follows the process's pointer size); use int, long, uint or ulong";
@@ -116,8 +129,8 @@ internal static class CLayout
             case ITypeParameterSymbol:
                 error = $"'{Display(type)}' is a type parameter, and generic types have no fixed C layout";
                 return null;
-            case INamedTypeSymbol { TypeKind: TypeKind.Enum, EnumUnderlyingType: { } underlying }:
-                return Compute(underlying, depth + 1, path, ref error);
+            case INamedTypeSymbol { TypeKind: TypeKind.Enum, EnumUnderlyingType: { } underlying } enumType:
+                return ComputeEnum(enumType, underlying, depth, path, ref error);
             case INamedTypeSymbol { TypeKind: TypeKind.Struct } named:
                 return ComputeStruct(named, depth, path, ref error);
             case { TypeKind: TypeKind.Error }:
@@ -232,15 +245,30 @@ internal static class CLayout
                 return null;
             }
 
+            // An inline array is a C array T name[N], not a struct around one.
             CTypeLayout? element = FieldLayout(fields[0], depth, path, ref error);
             return element is null ? null : Repeat(element, inlineArrayLength, type, ref error);
         }
 
+        if (!IsCIdentifier(type.Name))
+        {
+            error = $"'{Display(type)}' is not a C identifier ([A-Za-z_][A-Za-z0-9_]*), so it cannot name a C struct or a BTF type";
+            return null;
+        }
+
         int maxAlignment = 1;
         int end = 0;
-        var placed = new List<(int Offset, CTypeLayout Layout)>(fields.Count);
+        var placed = new List<(int Offset, CTypeLayout Layout, string Name)>(fields.Count);
         foreach (IFieldSymbol field in fields)
         {
+            // An auto-property's backing field is named after the property in C.
+            string memberName = field.AssociatedSymbol is IPropertySymbol property ? property.Name : field.Name;
+            if (!IsCIdentifier(memberName))
+            {
+                error = $"its field '{Display(type)}.{memberName}' is not a C identifier ([A-Za-z_][A-Za-z0-9_]*), so it cannot name a C member";
+                return null;
+            }
+
             CTypeLayout? layout = FieldLayout(field, depth, path, ref error);
             if (layout is null)
             {
@@ -271,7 +299,7 @@ internal static class CLayout
                 offset = RoundUp(end, alignment);
             }
 
-            placed.Add((offset, layout));
+            placed.Add((offset, layout, memberName));
             end = Math.Max(end, offset + layout.Size);
             if (end > MaxSize)
             {
@@ -284,7 +312,7 @@ internal static class CLayout
 
         int size = Math.Max(RoundUp(end, maxAlignment), declaredSize);
         var covered = new bool[size];
-        foreach ((int offset, CTypeLayout layout) in placed)
+        foreach ((int offset, CTypeLayout layout, _) in placed)
         {
             for (int i = 0; i < layout.Size; i++)
             {
@@ -292,7 +320,22 @@ internal static class CLayout
             }
         }
 
-        return new CTypeLayout(size, maxAlignment, covered);
+        // C and BTF list members in offset order (the kernel refuses decreasing offsets); an
+        // explicit layout whose fields overlap is a C union, which MapGen does not describe.
+        placed.Sort((a, b) => a.Offset.CompareTo(b.Offset));
+        var members = new CMemberModel[placed.Count];
+        for (int i = 0; i < placed.Count; i++)
+        {
+            if (i > 0 && placed[i].Offset < placed[i - 1].Offset + placed[i - 1].Layout.Size)
+            {
+                error = $"fields '{placed[i - 1].Name}' and '{placed[i].Name}' of '{Display(type)}' overlap, which C writes as a union; MapGen describes structs whose fields do not overlap";
+                return null;
+            }
+
+            members[i] = new CMemberModel(placed[i].Name, placed[i].Offset, placed[i].Layout.CType);
+        }
+
+        return new CTypeLayout(size, maxAlignment, covered, CTypeModel.Struct(type.Name, size, new EquatableArray<CMemberModel>(members)));
     }
 
     private static CTypeLayout? FieldLayout(IFieldSymbol field, int depth, HashSet<ITypeSymbol> path, ref string? error)
@@ -326,7 +369,7 @@ internal static class CLayout
             Array.Copy(element.Covered, 0, covered, i * element.Size, element.Size);
         }
 
-        return new CTypeLayout(element.Size * count, element.Alignment, covered);
+        return new CTypeLayout(element.Size * count, element.Alignment, covered, CTypeModel.Array(element.CType, count));
     }
 
     private static int? FieldOffset(IFieldSymbol field)
@@ -343,7 +386,7 @@ internal static class CLayout
         return null;
     }
 
-    private static CTypeLayout Primitive(int size)
+    private static CTypeLayout Primitive(int size, string name)
     {
         var covered = new bool[size];
         for (int i = 0; i < size; i++)
@@ -351,7 +394,77 @@ internal static class CLayout
             covered[i] = true;
         }
 
-        return new CTypeLayout(size, size, covered);
+        return new CTypeLayout(size, size, covered, CTypeModel.Primitive(name, size));
+    }
+
+    /// <summary>
+    /// An enum: its underlying type's layout, described as a C enum of that size and signedness
+    /// (an empty enum, which C cannot declare, as its underlying integer).
+    /// </summary>
+    private static CTypeLayout? ComputeEnum(INamedTypeSymbol type, INamedTypeSymbol underlying, int depth, HashSet<ITypeSymbol> path, ref string? error)
+    {
+        CTypeLayout? integer = Compute(underlying, depth + 1, path, ref error);
+        if (integer is null)
+        {
+            return null;
+        }
+
+        bool signed = underlying.SpecialType is SpecialType.System_SByte or SpecialType.System_Int16 or SpecialType.System_Int32 or SpecialType.System_Int64;
+        var values = new List<CEnumValueModel>();
+        foreach (ISymbol member in type.GetMembers())
+        {
+            if (member is IFieldSymbol { HasConstantValue: true, ConstantValue: { } constant } field)
+            {
+                if (!IsCIdentifier(field.Name))
+                {
+                    error = $"the member '{Display(type)}.{field.Name}' is not a C identifier ([A-Za-z_][A-Za-z0-9_]*), so it cannot name a C enumerator";
+                    return null;
+                }
+
+                long value = constant switch
+                {
+                    ulong u => unchecked((long)u),
+                    uint u => u,
+                    ushort u => u,
+                    byte u => u,
+                    _ => Convert.ToInt64(constant, System.Globalization.CultureInfo.InvariantCulture),
+                };
+                values.Add(new CEnumValueModel(field.Name, value));
+            }
+        }
+
+        if (values.Count == 0)
+        {
+            return integer;
+        }
+
+        if (!IsCIdentifier(type.Name))
+        {
+            error = $"'{Display(type)}' is not a C identifier ([A-Za-z_][A-Za-z0-9_]*), so it cannot name a C enum";
+            return null;
+        }
+
+        return new CTypeLayout(integer.Size, integer.Alignment, integer.Covered,
+            CTypeModel.Enum(type.Name, integer.Size, signed, new EquatableArray<CEnumValueModel>(values)));
+    }
+
+    /// <summary>Whether <paramref name="name"/> is a C (and BTF) identifier: <c>[A-Za-z_][A-Za-z0-9_]*</c>.</summary>
+    internal static bool IsCIdentifier(string name)
+    {
+        if (name.Length == 0 || (name[0] >= '0' && name[0] <= '9'))
+        {
+            return false;
+        }
+
+        foreach (char c in name)
+        {
+            if (!(c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static int RoundUp(int value, int alignment) => (value + alignment - 1) / alignment * alignment;

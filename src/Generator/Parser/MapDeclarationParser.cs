@@ -161,7 +161,11 @@ internal static class MapDeclarationParser
             innerType,
             traits.HasDelete,
             !traits.IsOuter && MapTypeTraits.InnerMaxEntriesMayDiffer(mapType, flags),
-            MemberAccessibility(type, keyType, valueType, innerSymbol));
+            MemberAccessibility(type, keyType, valueType, innerSymbol))
+        {
+            KeyType = key?.CType,
+            ValueType = traits.IsOuter ? null : value?.CType,
+        };
         return new MapParseResult(model, violations, mapName);
     }
 
@@ -240,7 +244,7 @@ internal static class MapDeclarationParser
             size = MapTypeTraits.DefaultSize(rule);
             if (rule is SizeRule.Four or SizeRule.FourOrEight)
             {
-                return new CodecModel("uint", 4, EquatableArray<ByteRange>.Empty);
+                return new CodecModel("uint", 4, EquatableArray<ByteRange>.Empty, CTypeModel.Primitive("U32", 4));
             }
 
             if (rule is not (SizeRule.Zero or SizeRule.InnerMapFd))
@@ -293,7 +297,7 @@ internal static class MapDeclarationParser
             return null;
         }
 
-        return new CodecModel(declared.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat), layout.Size, layout.Padding);
+        return new CodecModel(declared.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat), layout.Size, layout.Padding, layout.CType);
     }
 
     /// <summary>Flags that name a file descriptor in other attributes of the system call, which a declaration cannot carry.</summary>

@@ -2,6 +2,8 @@ using System;
 using System.Buffers;
 using System.Collections.Generic;
 using System.ComponentModel;
+using System.Runtime.CompilerServices;
+using MapGen.Emulation;
 
 namespace MapGen.CompilerServices;
 
@@ -17,7 +19,30 @@ public static class DataMapOperations
     internal const int StackLimit = 256;
 
     /// <summary>Looks up a key; false when absent.</summary>
+    /// <remarks>
+    /// On an emulated hash map (the common case in tests and the one where call overhead shows)
+    /// the lookup goes straight to the hash table once the handle is known to be open, readable
+    /// and of the codecs' sizes: no second round of checks, no virtual calls, and key and value
+    /// handled with the codecs' constant sizes. Everything else takes the checked path through
+    /// <see cref="BpfMap.TryLookup"/>.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool TryLookup<TKey, TKeyCodec, TValue, TValueCodec>(BpfMap? map, string mapName, in TKey key, out TValue value)
+        where TKeyCodec : IBpfCodec<TKey>
+        where TValueCodec : IBpfCodec<TValue>
+    {
+        if (TKeyCodec.Size <= HashTable.DirectKeyLimit && TValueCodec.Size <= HashTable.DirectValueLimit
+            && map is EmulatedMap { DirectReads: { } table } emulated
+            && map.KeySize == TKeyCodec.Size && map.UserValueSize == TValueCodec.Size
+            && !emulated.IsRuntimeDisposed)
+        {
+            return table.TryLookup<TKey, TKeyCodec, TValue, TValueCodec>(in key, out value);
+        }
+
+        return TryLookupChecked<TKey, TKeyCodec, TValue, TValueCodec>(map, mapName, in key, out value);
+    }
+
+    private static bool TryLookupChecked<TKey, TKeyCodec, TValue, TValueCodec>(BpfMap? map, string mapName, in TKey key, out TValue value)
         where TKeyCodec : IBpfCodec<TKey>
         where TValueCodec : IBpfCodec<TValue>
     {
@@ -68,8 +93,31 @@ public static class DataMapOperations
     }
 
     /// <summary>Creates or replaces an element.</summary>
+    /// <remarks>As <see cref="TryLookup"/>: an emulated <see cref="BpfMapType.Hash"/> map is updated directly once the handle is checked.</remarks>
     /// <exception cref="BpfException">The kernel refused the update.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Update<TKey, TKeyCodec, TValue, TValueCodec>(BpfMap? map, string mapName, in TKey key, in TValue value, BpfUpdateFlags flags)
+        where TKeyCodec : IBpfCodec<TKey>
+        where TValueCodec : IBpfCodec<TValue>
+    {
+        if (TKeyCodec.Size <= HashTable.DirectKeyLimit && TValueCodec.Size <= HashTable.DirectValueLimit
+            && map is EmulatedMap { DirectWrites: { } hash } emulated
+            && map.KeySize == TKeyCodec.Size && map.UserValueSize == TValueCodec.Size
+            && !emulated.IsRuntimeDisposed)
+        {
+            BpfErrno errno = hash.Update<TKey, TKeyCodec, TValue, TValueCodec>(in key, in value, flags);
+            if (errno != BpfErrno.None)
+            {
+                ThrowUpdateFailed(errno, map, flags);
+            }
+
+            return;
+        }
+
+        UpdateChecked<TKey, TKeyCodec, TValue, TValueCodec>(map, mapName, in key, in value, flags);
+    }
+
+    private static void UpdateChecked<TKey, TKeyCodec, TValue, TValueCodec>(BpfMap? map, string mapName, in TKey key, in TValue value, BpfUpdateFlags flags)
         where TKeyCodec : IBpfCodec<TKey>
         where TValueCodec : IBpfCodec<TValue>
     {
@@ -279,6 +327,10 @@ public static class DataMapOperations
         BpfErrno.EINVAL when map.Type is BpfMapType.DevMap or BpfMapType.DevMapHash => "The value must be the ifindex of an existing interface (0 clears a DevMap slot).",
         _ => null,
     };
+
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private static void ThrowUpdateFailed(BpfErrno errno, BpfMap map, BpfUpdateFlags flags) =>
+        throw new BpfException(errno, "update", map.Name, UpdateHint(errno, map, flags));
 
     private static void CheckCpuCount(BpfMap map, int count, string paramName)
     {

@@ -138,21 +138,8 @@ public static class OuterMapOperations
     public static IEnumerable<TKey> Keys<TKey, TKeyCodec>(BpfMap? outer, string mapName)
         where TKeyCodec : IBpfCodec<TKey>
     {
-        BpfMap live = MapOperations.Live(outer, mapName);
-        return live.Type == BpfMapType.ArrayOfMaps ? FilledSlots(live) : KeyEnumeration.Keys<TKey, TKeyCodec>(live);
-
-        // get_next_key walks every index of an array of maps, empty or not.
-        static IEnumerable<TKey> FilledSlots(BpfMap live)
-        {
-            byte[] id = new byte[sizeof(uint)];
-            foreach (byte[] key in KeyEnumeration.RawKeys(live))
-            {
-                if (live.TryLookup(key, id) == BpfErrno.None)
-                {
-                    yield return TKeyCodec.Read(key);
-                }
-            }
-        }
+        // The raw keys of an array of maps are already its filled slots (BpfMap.EnumerateKeys).
+        return KeyEnumeration.Keys<TKey, TKeyCodec>(MapOperations.Live(outer, mapName));
     }
 
     /// <summary>The non-empty slots with their (borrowed) inner maps.</summary>

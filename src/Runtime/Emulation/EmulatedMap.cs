@@ -17,6 +17,8 @@ internal sealed class EmulatedMap : BpfMap
     private readonly int _fd;
     private readonly bool _canRead;
     private readonly bool _canWrite;
+    private HashTable? _directReads;
+    private HashMap? _directWrites;
 
     public EmulatedMap(EmulatedRuntime runtime, OpenFile file, int fd, bool owned)
         : base(runtime, file.Map.Info, owned)
@@ -27,7 +29,35 @@ internal sealed class EmulatedMap : BpfMap
         _fd = fd;
         _canRead = file.CanRead;
         _canWrite = file.CanWrite;
+        if (_canRead)
+        {
+            _directReads = _map switch
+            {
+                HashMap hash => hash.Table,
+                LruHashMap lru => lru.Table,
+                _ => null,
+            };
+        }
+
+        if (_canWrite && _map is HashMap { Type: BpfMapType.Hash } writable)
+        {
+            _directWrites = writable;
+        }
     }
+
+    /// <summary>
+    /// The hash table that typed lookups (<see cref="CompilerServices.DataMapOperations"/>) read
+    /// without going through <see cref="BpfMap.TryLookup"/>: set for hash maps that this fd may
+    /// read, null once the handle is closed. A lookup there is exactly <see cref="LookupCore"/>,
+    /// minus the checks the typed layer makes once (sizes, disposal) and the virtual calls.
+    /// </summary>
+    internal HashTable? DirectReads => _directReads;
+
+    /// <summary>The <see cref="BpfMapType.Hash"/> map that typed updates write directly, when this fd may write it; null once closed.</summary>
+    internal HashMap? DirectWrites => _directWrites;
+
+    /// <summary>Whether the runtime of this handle is disposed (its maps are gone).</summary>
+    internal bool IsRuntimeDisposed => _runtime.IsDisposed;
 
     private protected override int FdCore => _fd;
 
@@ -86,7 +116,12 @@ internal sealed class EmulatedMap : BpfMap
         return _runtime.Duplicate(_file, out duplicate);
     }
 
-    private protected override void CloseCore() => _runtime.Close(_fd, _file);
+    private protected override void CloseCore()
+    {
+        _directReads = null;
+        _directWrites = null;
+        _runtime.Close(_fd, _file);
+    }
 
     private void ThrowIfRuntimeDisposed()
     {

@@ -145,9 +145,10 @@ internal sealed class EmulatedRuntime : BpfRuntime
         lock (_gate)
         {
             ThrowIfDisposed();
-            if (!IsPinPath(path))
+            BpfErrno errno = ResolvePinPath(path, out path);
+            if (errno != BpfErrno.None)
             {
-                return BpfErrno.EINVAL;
+                return errno;
             }
 
             if (!_pins.TryAdd(path, map))
@@ -165,6 +166,12 @@ internal sealed class EmulatedRuntime : BpfRuntime
         lock (_gate)
         {
             ThrowIfDisposed();
+            BpfErrno errno = ResolvePinPath(path, out path);
+            if (errno != BpfErrno.None)
+            {
+                return errno;
+            }
+
             if (!_pins.Remove(path, out KernelMap? map))
             {
                 return BpfErrno.ENOENT;
@@ -179,10 +186,11 @@ internal sealed class EmulatedRuntime : BpfRuntime
     {
         lock (_gate)
         {
-            if (!_pins.TryGetValue(path, out KernelMap? pinned))
+            BpfErrno errno = ResolvePinPath(path, out path);
+            if (errno != BpfErrno.None || !_pins.TryGetValue(path, out KernelMap? pinned))
             {
                 map = null;
-                return IsPinPath(path) ? BpfErrno.ENOENT : BpfErrno.EINVAL;
+                return errno == BpfErrno.None ? BpfErrno.ENOENT : errno;
             }
 
             map = OpenLocked(pinned, canRead: true, canWrite: true, owned: true);
@@ -204,6 +212,11 @@ internal sealed class EmulatedRuntime : BpfRuntime
             return BpfErrno.None;
         }
     }
+
+    /// <summary>The emulated kernel has no BTF objects: its maps are created without key/value BTF.</summary>
+    private protected override BpfBtf LoadBtfCore(ReadOnlySpan<byte> btf) =>
+        throw new NotSupportedException(
+            "The emulated runtime has no BTF objects (maps it creates carry no key/value BTF); load BTF with BpfRuntime.CreateNative().");
 
     /// <summary><c>map_create</c>: the generic checks, the type's checks, the inner template, the name, BTF, then an ID and an fd.</summary>
     private protected override BpfErrno TryCreateMapCore(BpfMapCreateOptions options, out BpfMap? map)
@@ -376,8 +389,68 @@ internal sealed class EmulatedRuntime : BpfRuntime
         return new EmulatedMap(this, file, fd, owned);
     }
 
-    /// <summary>Pins live in one namespace of absolute paths (no bpffs is involved).</summary>
-    private static bool IsPinPath(string path) => path.StartsWith('/');
+    /// <summary>The kernel's <c>PATH_MAX</c>: a path of this many bytes or more is too long.</summary>
+    private const int PathMax = 4096;
+
+    /// <summary>The kernel's <c>NAME_MAX</c>: the longest path component, in bytes.</summary>
+    private const int NameMax = 255;
+
+    /// <summary>
+    /// Pins live in one namespace of absolute paths (no bpffs or directories are involved), which
+    /// are resolved as the kernel's path walk resolves them: empty components (<c>//</c>) and
+    /// <c>.</c> name the directory they are in, <c>..</c> its parent, so that every spelling of a
+    /// path names the same pin. A path with a NUL is <see cref="BpfErrno.EINVAL"/> (the native
+    /// runtime cannot pass it), one of <c>PATH_MAX</c> bytes or more, or with a component over
+    /// <c>NAME_MAX</c> bytes, <see cref="BpfErrno.ENAMETOOLONG"/>; a relative path, which the
+    /// emulation has no working directory for, <see cref="BpfErrno.EINVAL"/>.
+    /// </summary>
+    private static BpfErrno ResolvePinPath(string path, out string resolved)
+    {
+        resolved = path;
+        if (path.Contains('\0', StringComparison.Ordinal))
+        {
+            return BpfErrno.EINVAL;
+        }
+
+        if (System.Text.Encoding.UTF8.GetByteCount(path) >= PathMax)
+        {
+            return BpfErrno.ENAMETOOLONG;
+        }
+
+        if (!path.StartsWith('/'))
+        {
+            return BpfErrno.EINVAL;
+        }
+
+        var components = new List<string>();
+        foreach (string component in path.Split('/'))
+        {
+            if (System.Text.Encoding.UTF8.GetByteCount(component) > NameMax)
+            {
+                return BpfErrno.ENAMETOOLONG;
+            }
+
+            if (component.Length == 0 || component == ".")
+            {
+                continue;
+            }
+
+            if (component == "..")
+            {
+                if (components.Count > 0)
+                {
+                    components.RemoveAt(components.Count - 1);
+                }
+
+                continue;
+            }
+
+            components.Add(component);
+        }
+
+        resolved = "/" + string.Join('/', components);
+        return BpfErrno.None;
+    }
 
     /// <summary>
     /// <c>bpf_obj_name_cpy</c>: up to 15 characters of <c>[A-Za-z0-9_.]</c>, ending at the end of

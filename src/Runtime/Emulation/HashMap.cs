@@ -1,5 +1,8 @@
 using System;
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using MapGen.CompilerServices;
 
 namespace MapGen.Emulation;
 
@@ -38,6 +41,9 @@ internal sealed class HashMap : KernelMap
     public override BpfErrno Lookup(ReadOnlySpan<byte> key, Span<byte> value) =>
         _table.TryLookup(key, value) ? BpfErrno.None : BpfErrno.ENOENT;
 
+    /// <summary>The table, for the typed lookups of <see cref="EmulatedMap"/> (which take no lock).</summary>
+    internal HashTable Table => _table;
+
     public override BpfErrno Update(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, BpfUpdateFlags flags)
     {
         if (flags > BpfUpdateFlags.Exist)
@@ -49,48 +55,105 @@ internal sealed class HashMap : KernelMap
         _table.Lock.EnterWrite();
         try
         {
-            int slot = _table.Find(key, hash);
-            BpfErrno errno = HashTables.CheckFlags(slot >= 0, flags);
-            if (errno != BpfErrno.None)
-            {
-                return errno;
-            }
-
-            if (slot >= 0)
-            {
-                value.CopyTo(_table.Value(slot));
-                if (Type == BpfMapType.Hash)
-                {
-                    // The kernel links a new element at the head of the bucket and drops the old
-                    // one; per-CPU hashes update in place.
-                    _table.Unlink(slot);
-                    _table.LinkAtHead(slot, key, hash);
-                }
-
-                return BpfErrno.None;
-            }
-
-            if (_table.Count >= Attributes.MaxEntries)
-            {
-                return BpfErrno.E2BIG;
-            }
-
-            if (_freeCount == 0 && _nextUnused == _freeSlots.Length)
-            {
-                // Only a NoPrealloc map too large for managed arrays gets here.
-                return BpfErrno.ENOMEM;
-            }
-
-            slot = _freeCount > 0 ? _freeSlots[--_freeCount] : _nextUnused++;
-            _table.EnsureCapacity(slot + 1);
-            value.CopyTo(_table.Value(slot));
-            _table.LinkAtHead(slot, key, hash);
-            return BpfErrno.None;
+            return UpdateLocked(key, value, flags, hash, _table.Find(key, hash));
         }
         finally
         {
             _table.Lock.ExitWrite();
         }
+    }
+
+    /// <summary>
+    /// The typed update, with the codecs' constant sizes (the caller checked that they are the
+    /// map's and within the table's stack limits): the key is encoded on the stack, and the
+    /// common case, replacing the value of an existing key, writes the value straight into its
+    /// slot. Everything else goes through <see cref="UpdateLocked"/>, as a raw update does.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public BpfErrno Update<TKey, TKeyCodec, TValue, TValueCodec>(in TKey key, in TValue value, BpfUpdateFlags flags)
+        where TKeyCodec : IBpfCodec<TKey>
+        where TValueCodec : IBpfCodec<TValue>
+    {
+        if (flags > BpfUpdateFlags.Exist)
+        {
+            return BpfErrno.EINVAL;
+        }
+
+        Unsafe.SkipInit(out HashTable.KeyBuffer keyBuffer);
+        ref byte keyBytes = ref keyBuffer[0];
+        TKeyCodec.Write(MemoryMarshal.CreateSpan(ref keyBytes, TKeyCodec.Size), in key);
+        HashTable table = _table;
+        uint hash = table.Hash<TKey, TKeyCodec>(ref keyBytes);
+        table.Lock.EnterWrite();
+        try
+        {
+            int slot = table.Find<TKey, TKeyCodec>(ref keyBytes, hash);
+            if (slot >= 0 && flags != BpfUpdateFlags.NoExist)
+            {
+                TValueCodec.Write(table.Value<TValue, TValueCodec>(slot), in value);
+                if (Type == BpfMapType.Hash)
+                {
+                    table.MoveToHead(slot, hash);
+                }
+
+                return BpfErrno.None;
+            }
+
+            return InsertTyped<TValue, TValueCodec>(MemoryMarshal.CreateReadOnlySpan(ref keyBytes, TKeyCodec.Size), in value, flags, hash, slot);
+        }
+        finally
+        {
+            table.Lock.ExitWrite();
+        }
+    }
+
+    /// <summary>The rest of a typed update (inside the write section): a new key, or a refusal.</summary>
+    private BpfErrno InsertTyped<TValue, TValueCodec>(ReadOnlySpan<byte> key, in TValue value, BpfUpdateFlags flags, uint hash, int slot)
+        where TValueCodec : IBpfCodec<TValue>
+    {
+        Span<byte> valueBytes = stackalloc byte[TValueCodec.Size];
+        TValueCodec.Write(valueBytes, in value);
+        return UpdateLocked(key, valueBytes, flags, hash, slot);
+    }
+
+    /// <summary><c>htab_map_update_elem</c> inside the write section, once the key's <paramref name="slot"/> (or -1) is known.</summary>
+    private BpfErrno UpdateLocked(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, BpfUpdateFlags flags, uint hash, int slot)
+    {
+        BpfErrno errno = HashTables.CheckFlags(slot >= 0, flags);
+        if (errno != BpfErrno.None)
+        {
+            return errno;
+        }
+
+        if (slot >= 0)
+        {
+            value.CopyTo(_table.Value(slot));
+            if (Type == BpfMapType.Hash)
+            {
+                // The kernel links a new element at the head of the bucket and drops the old
+                // one; per-CPU hashes update in place.
+                _table.MoveToHead(slot, hash);
+            }
+
+            return BpfErrno.None;
+        }
+
+        if (_table.Count >= Attributes.MaxEntries)
+        {
+            return BpfErrno.E2BIG;
+        }
+
+        if (_freeCount == 0 && _nextUnused == _freeSlots.Length)
+        {
+            // Only a NoPrealloc map too large for managed arrays gets here.
+            return BpfErrno.ENOMEM;
+        }
+
+        slot = _freeCount > 0 ? _freeSlots[--_freeCount] : _nextUnused++;
+        _table.EnsureCapacity(slot + 1);
+        value.CopyTo(_table.Value(slot));
+        _table.LinkAtHead(slot, key, hash);
+        return BpfErrno.None;
     }
 
     public override BpfErrno Delete(ReadOnlySpan<byte> key)
@@ -157,6 +220,9 @@ internal sealed class LruHashMap : KernelMap
     public override BpfErrno Lookup(ReadOnlySpan<byte> key, Span<byte> value) =>
         // A lookup from user space does not mark the element as referenced (htab_lru_map_lookup_elem_sys).
         _table.TryLookup(key, value) ? BpfErrno.None : BpfErrno.ENOENT;
+
+    /// <summary>The table, for the typed lookups of <see cref="EmulatedMap"/>: a lookup is only a read, as in <see cref="Lookup"/>.</summary>
+    internal HashTable Table => _table;
 
     public override BpfErrno Update(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, BpfUpdateFlags flags)
     {
@@ -313,8 +379,14 @@ internal static class HashTables
         }
 
         capacity = (int)Math.Min(attributes.MaxEntries, maxSlots);
-        uint seed = (attributes.Flags & BpfMapFlags.ZeroSeed) != 0 ? 0 : (uint)Random.Shared.NextInt64(0, 1L << 32);
-        table = new HashTable(keySize, valueSize, BucketCount(attributes.MaxEntries), capacity, seed, identityHash);
+        // The kernel seeds jhash with 0 under BPF_F_ZERO_SEED, else with a random number. Only the
+        // zero seed makes the bucket order (and so the get_next_key order) deterministic, and the
+        // emulated order is then the kernel's: jhash it is. A random seed makes the kernel's
+        // order random, so the emulation is free to use a cheaper seeded hash (SeededHash).
+        (HashFunction function, ulong seed) = identityHash ? (HashFunction.Identity, 0UL)
+            : (attributes.Flags & BpfMapFlags.ZeroSeed) != 0 ? (HashFunction.Jhash, 0UL)
+            : (HashFunction.Seeded, (ulong)Random.Shared.NextInt64() ^ ((ulong)Random.Shared.Next() << 63));
+        table = new HashTable(keySize, valueSize, BucketCount(attributes.MaxEntries), capacity, function, seed);
         return true;
     }
 

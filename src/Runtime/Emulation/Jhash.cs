@@ -17,19 +17,47 @@ internal static class Jhash
 
     /// <summary><c>htab_map_hash</c>: <c>jhash2</c> over 32-bit words when the key length is a multiple of 4, else <c>jhash</c>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static uint HashKey(ReadOnlySpan<byte> key, uint seed)
-    {
-        if (key.Length == sizeof(uint))
-        {
-            // jhash2 of one word, the common case, inlined.
-            uint a = InitVal + sizeof(uint) + seed + MemoryMarshal.Read<uint>(key);
-            uint b = InitVal + sizeof(uint) + seed;
-            uint c = b;
-            return Final(a, b, c);
-        }
+    public static uint HashKey(ReadOnlySpan<byte> key, uint seed) => HashKey(ref MemoryMarshal.GetReference(key), key.Length, seed);
 
-        return (key.Length & 3) == 0 ? Hash2(key, seed) : Hash(key, seed);
+    /// <summary>
+    /// <see cref="HashKey(ReadOnlySpan{byte}, uint)"/> over the <paramref name="length"/> bytes at
+    /// <paramref name="key"/>. Keys of one to four words (4, 8, 12, 16 bytes), the common sizes,
+    /// are hashed inline, so that a constant length compiles to straight-line code.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint HashKey(ref byte key, int length, uint seed)
+    {
+        uint init = InitVal + (uint)length + seed;
+        uint a = init, b = init, c = init;
+        switch (length)
+        {
+            case 4:
+                a += Word(ref key, 0);
+                return Final(a, b, c);
+            case 8:
+                b += Word(ref key, 1);
+                a += Word(ref key, 0);
+                return Final(a, b, c);
+            case 12:
+                c += Word(ref key, 2);
+                b += Word(ref key, 1);
+                a += Word(ref key, 0);
+                return Final(a, b, c);
+            case 16:
+                a += Word(ref key, 0);
+                b += Word(ref key, 1);
+                c += Word(ref key, 2);
+                Mix(ref a, ref b, ref c);
+                a += Word(ref key, 3);
+                return Final(a, b, c);
+            default:
+                ReadOnlySpan<byte> span = MemoryMarshal.CreateReadOnlySpan(ref key, length);
+                return (length & 3) == 0 ? Hash2(span, seed) : Hash(span, seed);
+        }
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint Word(ref byte key, int index) => Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref key, index * sizeof(uint)));
 
     /// <summary><c>jhash2</c>: the key as native-endian 32-bit words.</summary>
     public static uint Hash2(ReadOnlySpan<byte> key, uint seed)

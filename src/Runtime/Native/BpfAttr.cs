@@ -114,7 +114,7 @@ internal struct InfoAttr
     [FieldOffset(8)] public ulong Info;
 }
 
-/// <summary><c>BPF_BTF_LOAD</c> (used by the <c>ENUM64</c> feature probe).</summary>
+/// <summary><c>BPF_BTF_LOAD</c>.</summary>
 [StructLayout(LayoutKind.Explicit, Size = 40)]
 internal struct BtfLoadAttr
 {

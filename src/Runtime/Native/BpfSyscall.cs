@@ -172,13 +172,24 @@ internal static unsafe class BpfSyscall
         }
     }
 
-    public static BpfErrno BtfLoad(ReadOnlySpan<byte> btf, out SafeBpfHandle? handle)
+    public static BpfErrno BtfLoad(ReadOnlySpan<byte> btf, out SafeBpfHandle? handle) => BtfLoad(btf, default, out handle);
+
+    /// <summary><c>BPF_BTF_LOAD</c>, with the kernel's verifier log written to <paramref name="log"/> (level 1) when it is not empty.</summary>
+    public static BpfErrno BtfLoad(ReadOnlySpan<byte> btf, Span<byte> log, out SafeBpfHandle? handle)
     {
         fixed (byte* b = btf)
+        fixed (byte* l = log)
         {
             BtfLoadAttr attr = default;
             attr.Btf = (ulong)b;
             attr.BtfSize = (uint)btf.Length;
+            if (!log.IsEmpty)
+            {
+                attr.BtfLogBuf = (ulong)l;
+                attr.BtfLogSize = (uint)log.Length;
+                attr.BtfLogLevel = 1;
+            }
+
             return Open(BpfCommand.BtfLoad, &attr, sizeof(BtfLoadAttr), out handle);
         }
     }

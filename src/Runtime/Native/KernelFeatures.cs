@@ -21,6 +21,7 @@ internal static class KernelFeatures
     private static int s_innerMapFlag;
     private static int s_mmapable;
     private static int s_enum64;
+    private static int s_float;
     private static readonly int[] s_lookupBatchByType = new int[TrackedMapTypes];
     private static readonly int[] s_updateBatchByType = new int[TrackedMapTypes];
 
@@ -42,6 +43,9 @@ internal static class KernelFeatures
 
     /// <summary><c>BTF_KIND_ENUM64</c> (Linux 6.0): 64-bit enums in BTF.</summary>
     public static bool Enum64 => Get(ref s_enum64, ProbeEnum64);
+
+    /// <summary><c>BTF_KIND_FLOAT</c> (Linux 5.13): floating-point types in BTF.</summary>
+    public static bool Float => Get(ref s_float, static () => ProbeBtf(FloatBtf));
 
     /// <summary>Whether <c>BPF_MAP_LOOKUP_BATCH</c> may be tried on maps of <paramref name="type"/>: not yet refused for it.</summary>
     public static bool MayLookupBatch(BpfMapType type) => BatchCommands && !IsRefused(s_lookupBatchByType, type);
@@ -143,9 +147,11 @@ internal static class KernelFeatures
         };
     }
 
-    private static bool? ProbeEnum64()
+    private static bool? ProbeEnum64() => ProbeBtf(Enum64Btf);
+
+    private static bool? ProbeBtf(ReadOnlySpan<byte> btf)
     {
-        BpfErrno errno = BpfSyscall.BtfLoad(Enum64Btf, out SafeBpfHandle? handle);
+        BpfErrno errno = BpfSyscall.BtfLoad(btf, out SafeBpfHandle? handle);
         handle?.Dispose();
         return errno switch
         {
@@ -174,5 +180,17 @@ internal static class KernelFeatures
         0, 0, 0, 0,
         // Strings.
         0, (byte)'e', 0, (byte)'v', 0,
+    ];
+
+    /// <summary>The smallest BTF with a <c>FLOAT</c>: <c>float</c> of 4 bytes. Header, one 12-byte type, strings <c>"\0float\0"</c>.</summary>
+    private static ReadOnlySpan<byte> FloatBtf =>
+    [
+        0x9F, 0xEB, 0x01, 0x00, 24, 0, 0, 0,
+        0, 0, 0, 0, 12, 0, 0, 0,
+        12, 0, 0, 0, 7, 0, 0, 0,
+        // struct btf_type: name_off 1 ("float"), info = kind 16 (FLOAT) << 24, size 4.
+        1, 0, 0, 0, 0, 0, 0, 16,
+        4, 0, 0, 0,
+        0, (byte)'f', (byte)'l', (byte)'o', (byte)'a', (byte)'t', 0,
     ];
 }

@@ -146,14 +146,15 @@ internal sealed class NativeMap : BpfMap
     /// <summary>
     /// <c>BPF_MAP_UPDATE_BATCH</c>: one system call, and for outer maps one RCU grace period for
     /// the whole batch instead of one per slot. Falls back to single updates where the kernel has
-    /// no batch for this map type, and for the <c>NoExist</c>/<c>Exist</c> flags, which batches
-    /// refuse (their <c>elem_flags</c> take only <c>BPF_F_LOCK</c>).
+    /// no batch for this map type. The batch's <c>elem_flags</c> take only <c>BPF_F_LOCK</c>: any
+    /// other flag (<c>NoExist</c>, <c>Exist</c>) is <see cref="BpfErrno.EINVAL"/> with nothing
+    /// written, as the kernel says and as the emulated runtime does, whatever the map type.
     /// </summary>
     private protected override unsafe BpfErrno UpdateBatchCore(ReadOnlySpan<byte> keys, ReadOnlySpan<byte> values, int count, BpfUpdateFlags flags, out int written)
     {
-        if (count == 0 || (flags & ~BpfUpdateFlags.Lock) != 0 || !KernelFeatures.MayUpdateBatch(Type))
+        if (!KernelFeatures.MayUpdateBatch(Type))
         {
-            return base.UpdateBatchCore(keys, values, count, flags, out written);
+            return UpdateOneByOne(keys, values, count, flags, out written);
         }
 
         int processed = count;
@@ -169,11 +170,25 @@ internal sealed class NativeMap : BpfMap
         if (KernelFeatures.MeansNoBatch(errno) && processed == count)
         {
             KernelFeatures.RefuseUpdateBatch(Type);
-            return base.UpdateBatchCore(keys, values, count, flags, out written);
+            return UpdateOneByOne(keys, values, count, flags, out written);
         }
 
-        written = errno == BpfErrno.None ? count : Math.Clamp(processed, 0, count);
+        // A refused element leaves count below the batch's size. A batch refused as a whole (its
+        // flags, the fd's permissions) leaves count untouched: nothing was written then.
+        written = errno == BpfErrno.None ? count : processed >= count ? 0 : Math.Max(processed, 0);
         return errno;
+    }
+
+    /// <summary>The batch as single updates, for map types the kernel has no batch for; the flags are judged as a batch's.</summary>
+    private BpfErrno UpdateOneByOne(ReadOnlySpan<byte> keys, ReadOnlySpan<byte> values, int count, BpfUpdateFlags flags, out int written)
+    {
+        if ((flags & ~BpfUpdateFlags.Lock) != 0)
+        {
+            written = 0;
+            return BpfErrno.EINVAL;
+        }
+
+        return base.UpdateBatchCore(keys, values, count, flags, out written);
     }
 
     /// <summary>

@@ -1,7 +1,9 @@
 using System;
 using System.IO;
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Unicode;
+using MapGen.Btf;
 
 namespace MapGen.Native;
 
@@ -35,6 +37,113 @@ internal sealed class NativeRuntime : BpfRuntime
     }
 
     internal override BpfErrno UnlinkPin(string path) => BpfSyscall.Unlink(path);
+
+    /// <summary>The verifier log's size when a load fails: enough for the kernel's BTF messages.</summary>
+    private const int BtfLogSize = 64 * 1024;
+
+    /// <summary>The key/value BTF of each spec, encoded once (a spec is immutable).</summary>
+    private static readonly ConditionalWeakTable<BpfMapSpec, KeyValueBtf> s_keyValueBtf = [];
+
+    private sealed record KeyValueBtf(byte[]? Btf, uint KeyTypeId, uint ValueTypeId);
+
+    private protected override BpfBtf LoadBtfCore(ReadOnlySpan<byte> btf)
+    {
+        BpfErrno errno = BpfSyscall.BtfLoad(btf, out SafeBpfHandle? handle);
+        if (errno == BpfErrno.None)
+        {
+            return new BpfBtf(handle!);
+        }
+
+        // Load again with a log, for the kernel's reason (the log costs only on failure).
+        byte[] log = new byte[BtfLogSize];
+        BpfErrno again = BpfSyscall.BtfLoad(btf, log, out handle);
+        if (again == BpfErrno.None)
+        {
+            return new BpfBtf(handle!);
+        }
+
+        int end = Array.IndexOf(log, (byte)0);
+        string text = Encoding.UTF8.GetString(log, 0, end < 0 ? log.Length : end).Trim();
+        throw new BpfException(again, $"The kernel refused the BTF ({btf.Length} bytes) with {again}{(text.Length == 0 ? "." : ":\n" + text)}");
+    }
+
+    /// <summary>
+    /// Creates a data map with its key/value BTF, so that tools such as <c>bpftool map dump</c>
+    /// print its entries field by field. Map types whose kernel code refuses BTF ids (SPEC §4),
+    /// and maps whose BTF the kernel does not take, are created without it: BTF is a description,
+    /// and the map works the same without.
+    /// </summary>
+    private protected override BpfErrno TryCreateMapCore(BpfMapCreateOptions options, BpfMapSpec spec, out BpfMap? map)
+    {
+        KeyValueBtf btf = s_keyValueBtf.GetValue(spec, static s => Encode(s));
+        if (btf.Btf is null || options.BtfFd != 0)
+        {
+            return TryCreateMapCore(options, out map);
+        }
+
+        if (BpfSyscall.BtfLoad(btf.Btf, out SafeBpfHandle? handle) != BpfErrno.None)
+        {
+            return TryCreateMapCore(options, out map);
+        }
+
+        using (handle)
+        {
+            // The map takes its own reference on the BTF object: the fd can close right after.
+            return TryCreateMapCore(options with { BtfFd = handle!.Fd, BtfKeyTypeId = btf.KeyTypeId, BtfValueTypeId = btf.ValueTypeId }, out map);
+        }
+    }
+
+    private static KeyValueBtf Encode(BpfMapSpec spec)
+    {
+        if (!TakesBtfIds(spec))
+        {
+            return new KeyValueBtf(null, 0, 0);
+        }
+
+        var options = new BtfEncodingOptions(Enum64: KernelFeatures.Enum64, Float: KernelFeatures.Float);
+        (byte[] Btf, uint KeyTypeId, uint ValueTypeId)? encoded = spec.EncodeKeyValueBtf(options);
+        return encoded is { } e ? new KeyValueBtf(e.Btf, e.KeyTypeId, e.ValueTypeId) : new KeyValueBtf(null, 0, 0);
+    }
+
+    /// <summary>
+    /// Whether the kernel takes key/value BTF ids for maps of <paramref name="spec"/>. Most types
+    /// other than the plain data maps answer <c>ENOTSUPP</c> (<c>map_check_no_btf</c>: DevMap,
+    /// DevMapHash, CpuMap, XskMap, SockMap, SockHash, PerfEventArray, CgroupArray, ProgArray,
+    /// outer maps, …); arrays want an <c>int</c> of 32 bits as key, and LPM tries a struct.
+    /// </summary>
+    internal static bool TakesBtfIds(BpfMapSpec spec)
+    {
+        if (spec.ValueType is null || (spec.KeySize != 0 && spec.KeyType is null))
+        {
+            return false;
+        }
+
+        switch (spec.Type)
+        {
+            case BpfMapType.Hash:
+            case BpfMapType.PerCpuHash:
+            case BpfMapType.LruHash:
+            case BpfMapType.LruPerCpuHash:
+                return true;
+            case BpfMapType.Array:
+            case BpfMapType.PerCpuArray:
+                return Resolve(spec.KeyType) is BtfInt { Size: 4 };
+            case BpfMapType.LpmTrie:
+                return Resolve(spec.KeyType) is BtfStruct;
+            default:
+                return false;
+        }
+    }
+
+    private static BtfType? Resolve(BtfType? type)
+    {
+        while (type is BtfTypedef typedef)
+        {
+            type = typedef.Type;
+        }
+
+        return type;
+    }
 
     private protected override unsafe BpfErrno TryCreateMapCore(BpfMapCreateOptions options, out BpfMap? map)
     {

@@ -27,11 +27,11 @@ public sealed class Interpreter
     /// <summary>Runs <paramref name="scenario"/>; every handle it opened is closed before this returns.</summary>
     public Transcript Run(Scenario scenario)
     {
-        var run = new Run(this, scenario.HandleCount);
+        var run = new RunState(this, scenario.HandleCount);
         var entries = new List<TranscriptEntry>(scenario.Steps.Count);
         try
         {
-            foreach (Step step in scenario.Steps)
+            foreach (ScenarioStep step in scenario.Steps)
             {
                 TranscriptEntry entry;
                 try
@@ -64,7 +64,7 @@ public sealed class Interpreter
     private static bool IsOuter(BpfMapType type) => type is BpfMapType.ArrayOfMaps or BpfMapType.HashOfMaps;
 
     /// <summary>The state of one run: the handle slots, the IDs they had, and the symbol tables.</summary>
-    private sealed class Run
+    private sealed class RunState
     {
         private readonly Interpreter _owner;
         private readonly BpfMap?[] _handles;
@@ -73,7 +73,7 @@ public sealed class Interpreter
         private readonly Dictionary<int, string> _liveFds = [];
         private int _fdCount;
 
-        public Run(Interpreter owner, int handleCount)
+        public RunState(Interpreter owner, int handleCount)
         {
             _owner = owner;
             _handles = new BpfMap?[handleCount];
@@ -82,7 +82,7 @@ public sealed class Interpreter
 
         private BpfRuntime Runtime => _owner._runtime;
 
-        public TranscriptEntry Execute(Step step) => step switch
+        public TranscriptEntry Execute(ScenarioStep step) => step switch
         {
             CreateStep s => Create(s),
             LookupStep s => Lookup(s),
@@ -90,6 +90,8 @@ public sealed class Interpreter
             DeleteStep s => WithMap(s, s.Map, map => Entry(s, map.TryDelete(s.Key))),
             NextKeyStep s => NextKey(s),
             WalkStep s => WithMap(s, s.Map, map => Walk(s, map)),
+            EnumerateStep s => WithMap(s, s.Map, map => Enumerate(s, map)),
+            UpdateBatchStep s => UpdateBatch(s),
             CloseStep s => Close(s),
             OpenByIdStep s => OpenById(s),
             PinStep s => WithMap(s, s.Map, map => Catch(s, () => map.Pin(_owner.PinPath(s.Name)))),
@@ -108,7 +110,7 @@ public sealed class Interpreter
             }
         }
 
-        private static TranscriptEntry Entry(Step step, BpfErrno? errno, string output = "") => new(step.Number, step.Describe(), errno, output);
+        private static TranscriptEntry Entry(ScenarioStep step, BpfErrno? errno, string output = "") => new(step.Number, step.Describe(), errno, output);
 
         private TranscriptEntry Create(CreateStep s)
         {
@@ -121,6 +123,16 @@ public sealed class Interpreter
                 }
 
                 options = options with { InnerMapFd = template.Fd };
+            }
+
+            if (s.BtfOf is { } btfHandle)
+            {
+                if (Resolve(btfHandle) is not { } btf)
+                {
+                    return Entry(s, null, $"no handle {btfHandle}");
+                }
+
+                options = options with { BtfFd = btf.Fd };
             }
 
             BpfErrno errno = Runtime.TryCreateMap(options, out BpfMap? map);
@@ -170,7 +182,7 @@ public sealed class Interpreter
         }
 
         /// <summary>Stores a new handle in its slot and records its fd, ID and what the kernel reports about it.</summary>
-        private TranscriptEntry Opened(Step s, Handle slot, BpfErrno errno, BpfMap? map)
+        private TranscriptEntry Opened(ScenarioStep s, Handle slot, BpfErrno errno, BpfMap? map)
         {
             if (map is null)
             {
@@ -261,7 +273,7 @@ public sealed class Interpreter
                 items.Add(item);
             }
 
-            if (!IsOrdered(map.Type))
+            if (!IsOrdered(map.Type) && !s.KernelOrder)
             {
                 items.Sort(StringComparer.Ordinal);
             }
@@ -269,6 +281,60 @@ public sealed class Interpreter
             string output = items.Count == 0 ? "-" : string.Join(',', items);
             return Entry(s, null, end == BpfErrno.ENOENT ? output : $"{output} (walk ended with {end})");
         }
+
+        /// <summary>The runtime's enumeration (batched where the native backend can), recorded as a walk or a dump is.</summary>
+        private TranscriptEntry Enumerate(EnumerateStep s, BpfMap map)
+        {
+            var items = new List<string>();
+            if (s.WithValues)
+            {
+                foreach (RawEntry entry in map.EnumerateEntries())
+                {
+                    // Entries may share buffers with the next one: format before moving on.
+                    items.Add(Convert.ToHexStringLower(entry.Key.Span) + "=" + FormatValue(map, entry.Value.ToArray()));
+                }
+            }
+            else
+            {
+                foreach (byte[] key in map.EnumerateKeys())
+                {
+                    items.Add(Convert.ToHexStringLower(key));
+                }
+            }
+
+            if (!IsOrdered(map.Type))
+            {
+                items.Sort(StringComparer.Ordinal);
+            }
+
+            return Entry(s, null, items.Count == 0 ? "-" : string.Join(',', items));
+        }
+
+        private TranscriptEntry UpdateBatch(UpdateBatchStep s) => WithMap(s, s.Map, map =>
+        {
+            byte[] keys = s.Keys.SelectMany(k => k).ToArray();
+            var values = new List<byte>();
+            foreach (Val v in s.Values)
+            {
+                switch (v)
+                {
+                    case RawVal raw:
+                        values.AddRange(raw.Value);
+                        break;
+                    case FdVal fd when Resolve(fd.Handle) is { } other:
+                        values.AddRange(Scenario.I32(other.Fd));
+                        break;
+                    case PatternVal pattern:
+                        values.AddRange(PatternVal.Fill(pattern.Seed, map.UserValueSize));
+                        break;
+                    default:
+                        return Entry(s, null, $"cannot resolve {v}");
+                }
+            }
+
+            BpfErrno errno = map.UpdateBatch(keys, values.ToArray(), s.Keys.Length, s.Flags, out int written);
+            return Entry(s, errno, "written=" + written.ToString(CultureInfo.InvariantCulture));
+        });
 
         private static (List<byte[]> Keys, BpfErrno End) WalkKeys(BpfMap map)
         {
@@ -309,7 +375,7 @@ public sealed class Interpreter
         }
 
         /// <summary>Inserts sequential keys into an LRU map and records its invariants rather than its entries.</summary>
-        private TranscriptEntry LruFill(LruFillStep s, BpfMap map)
+        private static TranscriptEntry LruFill(LruFillStep s, BpfMap map)
         {
             var errnos = new SortedSet<BpfErrno>();
             byte[] key = new byte[map.KeySize];
@@ -351,7 +417,7 @@ public sealed class Interpreter
             return Entry(s, null, output) with { Violation = violations.Count == 0 ? null : string.Join("; ", violations) };
         }
 
-        private TranscriptEntry Catch(Step s, Action action)
+        private static TranscriptEntry Catch(ScenarioStep s, Action action)
         {
             try
             {
@@ -364,7 +430,7 @@ public sealed class Interpreter
             }
         }
 
-        private TranscriptEntry WithMap(Step s, Handle handle, Func<BpfMap, TranscriptEntry> action) =>
+        private TranscriptEntry WithMap(ScenarioStep s, Handle handle, Func<BpfMap, TranscriptEntry> action) =>
             _handles[handle.Index] is { } map ? action(map) : Entry(s, null, $"no handle {handle}");
 
         private BpfMap? Resolve(Handle handle) => _handles[handle.Index] is { IsDisposed: false } map ? map : null;

@@ -67,7 +67,7 @@ internal sealed record PatternVal(byte Seed) : Val
 /// </summary>
 public sealed class Scenario
 {
-    private readonly List<Step> _steps = [];
+    private readonly List<ScenarioStep> _steps = [];
     private int _handles;
 
     public Scenario(string name, string rule)
@@ -82,7 +82,7 @@ public sealed class Scenario
     /// <summary>What the scenario checks: the SPEC section 3 rule, or the divergence it guards against.</summary>
     public string Rule { get; }
 
-    public IReadOnlyList<Step> Steps => _steps;
+    public IReadOnlyList<ScenarioStep> Steps => _steps;
 
     public int HandleCount => _handles;
 
@@ -133,6 +133,21 @@ public sealed class Scenario
         return handle;
     }
 
+    /// <summary>
+    /// <c>BPF_MAP_CREATE</c> with BTF attributes, closed at once: the type ids, and the BTF fd given
+    /// literally or as the fd of a handle (a map, which is no BTF object).
+    /// </summary>
+    public void TryCreateWithBtf(BpfMapType type, uint keySize, uint valueSize, uint maxEntries, uint btfKeyTypeId, uint btfValueTypeId,
+        int btfFd = 0, Handle? btfOf = null, string? name = null, BpfErrno expect = BpfErrno.None)
+    {
+        var options = new BpfMapCreateOptions
+        {
+            Type = type, KeySize = keySize, ValueSize = valueSize, MaxEntries = maxEntries, Name = name,
+            BtfKeyTypeId = btfKeyTypeId, BtfValueTypeId = btfValueTypeId, BtfFd = btfFd,
+        };
+        Add(new CreateStep(options, null, null, KeepOpen: false) { Expect = expect, BtfOf = btfOf });
+    }
+
     /// <summary><c>BPF_MAP_CREATE</c> whose map (if any) is closed at once: for creation checks.</summary>
     public void TryCreate(BpfMapType type, uint keySize, uint valueSize, uint maxEntries, BpfMapFlags flags = BpfMapFlags.None,
         Handle? inner = null, int? innerFd = null, string? name = null, uint numaNode = 0, BpfErrno expect = BpfErrno.None)
@@ -158,7 +173,7 @@ public sealed class Scenario
     /// <summary>Expects the previous step to throw <paramref name="exception"/> (a type name) instead of answering with an errno.</summary>
     public void Throws(string exception)
     {
-        Step last = _steps[^1];
+        ScenarioStep last = _steps[^1];
         _steps[^1] = last with { Expect = null, ExpectOutput = "threw " + exception };
     }
 
@@ -177,8 +192,37 @@ public sealed class Scenario
     /// </summary>
     public void Walk(Handle map, string? keys = null) => Add(new WalkStep(map, WithValues: false) { ExpectOutput = keys });
 
+    /// <summary>
+    /// The walk in the order <c>get_next_key</c> gives, even on a hash-like map: only where that
+    /// order is deterministic, that is a hash with <see cref="BpfMapFlags.ZeroSeed"/> (buckets by
+    /// jhash with seed 0) or a DevMapHash (buckets by the key itself). Checks the bucket order
+    /// and the place of replaced elements in their bucket.
+    /// </summary>
+    public void WalkInKernelOrder(Handle map, string? keys = null) => Add(new WalkStep(map, WithValues: false, KernelOrder: true) { ExpectOutput = keys });
+
     /// <summary>The walk with each key's value (inner map IDs as symbols), as a set of <c>key=value</c>.</summary>
     public void Dump(Handle map, string? entries = null) => Add(new WalkStep(map, WithValues: true) { ExpectOutput = entries });
+
+    /// <summary>
+    /// The runtime's own enumeration of the elements (what the typed <c>Entries</c> uses: batched
+    /// reads where the native backend has them, the <c>get_next_key</c> walk elsewhere), recorded
+    /// like <see cref="Dump"/>.
+    /// </summary>
+    public void Enumerate(Handle map, string? entries = null) => Add(new EnumerateStep(map, WithValues: true) { ExpectOutput = entries });
+
+    /// <summary>The runtime's own enumeration of the keys (the typed <c>Keys</c>), recorded like <see cref="Walk"/>.</summary>
+    public void EnumerateKeys(Handle map, string? keys = null) => Add(new EnumerateStep(map, WithValues: false) { ExpectOutput = keys });
+
+    /// <summary>
+    /// <c>BPF_MAP_UPDATE_BATCH</c> as the runtime does it (<c>BpfMap.UpdateBatch</c>: one system
+    /// call where the kernel has batches), recording the errno and how many elements were written.
+    /// </summary>
+    public void UpdateBatch(Handle map, byte[][] keys, Val[] values, BpfUpdateFlags flags, BpfErrno expect, int written) =>
+        Add(new UpdateBatchStep(map, keys, values, flags)
+        {
+            Expect = expect,
+            ExpectOutput = "written=" + written.ToString(CultureInfo.InvariantCulture),
+        });
 
     /// <summary>Closes a handle (its fd); the map lives on while something else holds it.</summary>
     public void Close(Handle map) => Add(new CloseStep(map));
@@ -230,7 +274,7 @@ public sealed class Scenario
 
     private Handle NextHandle() => new(_handles++);
 
-    private void Add(Step step)
+    private void Add(ScenarioStep step)
     {
         step.Number = _steps.Count + 1;
         _steps.Add(step);
@@ -238,7 +282,7 @@ public sealed class Scenario
 }
 
 /// <summary>One operation of a scenario.</summary>
-public abstract record Step
+public abstract record ScenarioStep
 {
     /// <summary>1-based position in the scenario.</summary>
     public int Number { get; set; }
@@ -254,16 +298,21 @@ public abstract record Step
 
     protected static string Hex(byte[]? bytes) => bytes is null ? "-" : bytes.Length == 0 ? "<empty>" : Convert.ToHexStringLower(bytes);
 
-    protected static string Flags(BpfUpdateFlags flags) =>
+    protected static string FormatFlags(BpfUpdateFlags flags) =>
         Enum.IsDefined(flags) ? flags.ToString() : ((ulong)flags).ToString(CultureInfo.InvariantCulture);
 }
 
-internal sealed record CreateStep(BpfMapCreateOptions Options, Handle? Inner, Handle? Result, bool KeepOpen) : Step
+internal sealed record CreateStep(BpfMapCreateOptions Options, Handle? Inner, Handle? Result, bool KeepOpen) : ScenarioStep
 {
+    /// <summary>A handle whose fd goes into <c>btf_fd</c>.</summary>
+    public Handle? BtfOf { get; init; }
+
     public override string Describe()
     {
         BpfMapCreateOptions o = Options;
         string inner = Inner is { } h ? $" inner=fd({h})" : o.InnerMapFd != 0 ? $" inner_fd={o.InnerMapFd.ToString(CultureInfo.InvariantCulture)}" : "";
+        inner += BtfOf is { } b ? $" btf_fd=fd({b})" : o.BtfFd != 0 ? $" btf_fd={o.BtfFd.ToString(CultureInfo.InvariantCulture)}" : "";
+        inner += o.BtfKeyTypeId != 0 || o.BtfValueTypeId != 0 ? $" btf_ids={o.BtfKeyTypeId.ToString(CultureInfo.InvariantCulture)}/{o.BtfValueTypeId.ToString(CultureInfo.InvariantCulture)}" : "";
         string numa = o.NumaNode != 0 ? $" numa={o.NumaNode.ToString(CultureInfo.InvariantCulture)}" : "";
         string name = o.Name is null ? "" : $" name=\"{Escape(o.Name)}\"";
         string target = Result is { } r ? $"{r} = " : "";
@@ -274,63 +323,74 @@ internal sealed record CreateStep(BpfMapCreateOptions Options, Handle? Inner, Ha
     private static string Escape(string text) => text.Replace("\0", "\\0", StringComparison.Ordinal);
 }
 
-internal sealed record LookupStep(Handle Map, byte[] Key) : Step
+internal sealed record LookupStep(Handle Map, byte[] Key) : ScenarioStep
 {
     public override string Describe() => $"lookup {Map} key={Hex(Key)}";
 }
 
-internal sealed record UpdateStep(Handle Map, byte[] Key, Val Value, BpfUpdateFlags Flags) : Step
+internal sealed record UpdateStep(Handle Map, byte[] Key, Val Value, BpfUpdateFlags Flags) : ScenarioStep
 {
-    public override string Describe() => $"update {Map} key={Hex(Key)} value={Value} flags={Flags(Flags)}";
+    public override string Describe() => $"update {Map} key={Hex(Key)} value={Value} flags={FormatFlags(Flags)}";
 }
 
-internal sealed record DeleteStep(Handle Map, byte[] Key) : Step
+internal sealed record DeleteStep(Handle Map, byte[] Key) : ScenarioStep
 {
     public override string Describe() => $"delete {Map} key={Hex(Key)}";
 }
 
-internal sealed record NextKeyStep(Handle Map, byte[]? Key) : Step
+internal sealed record NextKeyStep(Handle Map, byte[]? Key) : ScenarioStep
 {
     public override string Describe() => $"get_next_key {Map} key={(Key is null ? "<first>" : Hex(Key))}";
 }
 
-internal sealed record WalkStep(Handle Map, bool WithValues) : Step
+internal sealed record WalkStep(Handle Map, bool WithValues, bool KernelOrder = false) : ScenarioStep
 {
-    public override string Describe() => $"{(WithValues ? "dump" : "walk")} {Map}";
+    public override string Describe() => $"{(WithValues ? "dump" : KernelOrder ? "walk-in-kernel-order" : "walk")} {Map}";
 }
 
-internal sealed record CloseStep(Handle Map) : Step
+internal sealed record EnumerateStep(Handle Map, bool WithValues) : ScenarioStep
+{
+    public override string Describe() => $"{(WithValues ? "enumerate-entries" : "enumerate-keys")} {Map}";
+}
+
+internal sealed record UpdateBatchStep(Handle Map, byte[][] Keys, Val[] Values, BpfUpdateFlags Flags) : ScenarioStep
+{
+    public override string Describe() =>
+        $"update-batch {Map} keys={string.Join(',', Keys.Select(Hex))} values={string.Join(',', Values.Select(v => v.ToString()))} flags={FormatFlags(Flags)}";
+}
+
+internal sealed record CloseStep(Handle Map) : ScenarioStep
 {
     public override string Describe() => $"close {Map}";
 }
 
-internal sealed record OpenByIdStep(Handle? Of, uint? RawId, Handle Result) : Step
+internal sealed record OpenByIdStep(Handle? Of, uint? RawId, Handle Result) : ScenarioStep
 {
     public override string Describe() =>
         Of is { } of ? $"{Result} = open-by-id id({of})" : $"{Result} = open-by-id {RawId!.Value.ToString(CultureInfo.InvariantCulture)}";
 }
 
-internal sealed record PinStep(Handle Map, string Name) : Step
+internal sealed record PinStep(Handle Map, string Name) : ScenarioStep
 {
     public override string Describe() => $"pin {Map} at {Name}";
 }
 
-internal sealed record OpenPinnedStep(string Name, Handle Result) : Step
+internal sealed record OpenPinnedStep(string Name, Handle Result) : ScenarioStep
 {
     public override string Describe() => $"{Result} = open-pinned {Name}";
 }
 
-internal sealed record UnpinStep(Handle Map, string Name) : Step
+internal sealed record UnpinStep(Handle Map, string Name) : ScenarioStep
 {
     public override string Describe() => $"unpin {Map} at {Name}";
 }
 
-internal sealed record DuplicateStep(Handle Map, Handle Result) : Step
+internal sealed record DuplicateStep(Handle Map, Handle Result) : ScenarioStep
 {
     public override string Describe() => $"{Result} = duplicate {Map}";
 }
 
-internal sealed record LruFillStep(Handle Map, uint First, uint Count) : Step
+internal sealed record LruFillStep(Handle Map, uint First, uint Count) : ScenarioStep
 {
     public override string Describe() =>
         string.Create(CultureInfo.InvariantCulture, $"lru-fill {Map} keys {First}..{First + Count - 1}");

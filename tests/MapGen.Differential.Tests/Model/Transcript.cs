@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 
 namespace MapGen.Differential.Tests.Model;
@@ -116,12 +117,12 @@ public static class TranscriptComparer
     {
         int width = Math.Max(left.Runtime.Length, right.Runtime.Length);
         var text = new StringBuilder();
-        text.AppendLine($"Scenario '{left.Scenario}': {left.Runtime} and {right.Runtime} differ at {differences.Count} step(s).");
+        text.AppendLine(CultureInfo.InvariantCulture, $"Scenario '{left.Scenario}': {left.Runtime} and {right.Runtime} differ at {differences.Count} step(s).");
         foreach (TranscriptDifference d in differences)
         {
-            text.AppendLine($"  step {d.Step}: {d.Operation}");
-            text.AppendLine($"      {left.Runtime.PadRight(width)}: {d.Left}");
-            text.AppendLine($"      {right.Runtime.PadRight(width)}: {d.Right}");
+            text.AppendLine(CultureInfo.InvariantCulture, $"  step {d.Step}: {d.Operation}");
+            text.AppendLine(CultureInfo.InvariantCulture, $"      {left.Runtime.PadRight(width)}: {d.Left}");
+            text.AppendLine(CultureInfo.InvariantCulture, $"      {right.Runtime.PadRight(width)}: {d.Right}");
         }
 
         text.AppendLine("Transcripts (* marks a difference):");
@@ -137,12 +138,12 @@ public static class TranscriptComparer
                 .AppendLine(l?.Operation ?? r!.Operation);
             if (marked.Contains(step))
             {
-                text.AppendLine($"          {left.Runtime.PadRight(width)}: {l?.Result ?? "<no step>"}");
-                text.AppendLine($"          {right.Runtime.PadRight(width)}: {r?.Result ?? "<no step>"}");
+                text.AppendLine(CultureInfo.InvariantCulture, $"          {left.Runtime.PadRight(width)}: {l?.Result ?? "<no step>"}");
+                text.AppendLine(CultureInfo.InvariantCulture, $"          {right.Runtime.PadRight(width)}: {r?.Result ?? "<no step>"}");
             }
             else
             {
-                text.AppendLine($"          {"both".PadRight(width)}: {l!.Result}");
+                text.AppendLine(CultureInfo.InvariantCulture, $"          {"both".PadRight(width)}: {l!.Result}");
             }
         }
 

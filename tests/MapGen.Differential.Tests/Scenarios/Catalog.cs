@@ -15,7 +15,7 @@ public static partial class Catalog
 
     public static Scenario Get(string name) => All[name];
 
-    private static IReadOnlyDictionary<string, Scenario> Build()
+    private static Dictionary<string, Scenario> Build()
     {
         var all = new Dictionary<string, Scenario>(StringComparer.Ordinal);
         IEnumerable<Scenario> scenarios = ArrayScenarios()
@@ -26,6 +26,8 @@ public static partial class Catalog
             .Concat(OuterScenarios())
             .Concat(FlagScenarios())
             .Concat(HandleScenarios())
+            .Concat(BatchScenarios())
+            .Concat(OrderScenarios())
             .Concat(RegressionScenarios());
         foreach (Scenario scenario in scenarios)
         {

@@ -103,6 +103,24 @@ public static partial class Catalog
 
     private static IEnumerable<Scenario> HashScenarios()
     {
+        var btf = new Scenario("create.btf_attributes", "BTF attributes: a key type id needs a value type id (EINVAL first); the type's checks and the name come before the BTF fd (EBADF, or EINVAL for a map fd)");
+        Handle notBtf = btf.Create(M.Array, 4, 4, 1);
+        btf.TryCreateWithBtf(M.Hash, 4, 4, 4, 1, 0, expect: EINVAL);
+        btf.TryCreateWithBtf(M.Hash, 4, 4, 4, 1, 0, btfFd: BadFd, expect: EINVAL);
+        btf.TryCreateWithBtf(M.Hash, 4, 0, 4, 1, 2, btfFd: BadFd, expect: EINVAL);
+        btf.TryCreateWithBtf(M.Hash, 4, 4, 4, 1, 2, btfFd: BadFd, expect: EBADF);
+        btf.TryCreateWithBtf(M.Hash, 4, 4, 4, 0, 2, btfFd: BadFd, expect: EBADF);
+        btf.TryCreateWithBtf(M.Hash, 4, 4, 4, 1, 2, btfFd: -1, expect: EBADF);
+        btf.TryCreateWithBtf(M.Hash, 4, 4, 4, 1, 2, btfOf: notBtf, expect: EINVAL);
+        btf.TryCreateWithBtf(M.Array, 4, 4, 4, 0, 2, btfOf: notBtf, expect: EINVAL);
+        btf.TryCreateWithBtf(M.DevMap, 4, 4, 4, 1, 2, btfFd: BadFd, expect: EBADF);
+        btf.TryCreateWithBtf(M.Hash, 4, 4, 4, 1, 2, btfFd: BadFd, name: "bad-name", expect: EINVAL);
+        btf.TryCreateWithBtf(M.LruHash, 4, 4, 0, 1, 2, btfFd: BadFd, expect: EINVAL);
+        // Without type ids the fd is not read.
+        btf.TryCreateWithBtf(M.Hash, 4, 4, 4, 0, 0, btfFd: BadFd);
+        btf.TryCreateWithBtf(M.Hash, 4, 4, 4, 0, 0, btfOf: notBtf);
+        yield return btf;
+
         var s = new Scenario("hash.create", "Hash/PerCpuHash creation: a key, a value and entries; size limits -> E2BIG");
         s.TryCreate(M.Hash, 4, 8, 2);
         s.TryCreate(M.Hash, 0, 8, 2, expect: EINVAL);
@@ -260,6 +278,15 @@ public static partial class Catalog
         s.LruFill(p, 10, 40);
         Handle pc = s.Create(M.LruPerCpuHash, 4, 4, 7, F.NoCommonLru);
         s.LruFill(pc, 1, 40);
+        yield return s;
+
+        s = new Scenario("lru_hash.small_per_cpu_lists", "NoCommonLru gives each possible CPU at least one node: max entries rounded up to the CPUs; still evicts");
+        Handle one = s.Create(M.LruHash, 4, 4, 1, F.NoCommonLru);
+        s.LruFill(one, 1, 20);
+        Handle three = s.Create(M.LruPerCpuHash, 4, 4, 3, F.NoCommonLru);
+        s.LruFill(three, 1, 20);
+        Handle duplicate = s.OpenById(three, None);
+        s.Close(duplicate);
         yield return s;
 
         s = new Scenario("lru.create", "LRU creation: always preallocated (NoPrealloc -> ENOTSUPP); a per-CPU LRU list or per-CPU values take no NUMA node");

@@ -28,6 +28,9 @@ public static partial class Catalog
         s.TryCreate(M.DevMapHash, 8, 4, 4, expect: EINVAL);
         s.TryCreate(M.DevMapHash, 4, 2, 4, expect: EINVAL);
         s.TryCreate(M.DevMapHash, 4, 4, 0, expect: EINVAL);
+        s.TryCreate(M.DevMapHash, 4, 4, (1u << 31) + 1, expect: EINVAL);
+        s.TryCreate(M.DevMapHash, 4, 4, uint.MaxValue, expect: EINVAL);
+        s.TryCreate(M.DevMap, 4, 4, 4, F.RdOnlyProg, expect: EINVAL);
         yield return s;
 
         s = new Scenario("devmap.elements", "DevMap: ifindex 0 clears; unknown ifindex -> EINVAL; NoExist -> EEXIST even on an empty slot; deleting an empty slot succeeds");
@@ -133,6 +136,42 @@ public static partial class Catalog
         s.NextKey(p, U32(3), ENOENT);
         s.Walk(p, "00000000,01000000,02000000,03000000");
         s.Dump(p, "00000000=!ENOENT,01000000=!ENOENT,02000000=!ENOENT,03000000=!ENOENT");
+        Handle self = s.Create(M.ProgArray, 4, 4, 2);
+        s.Update(self, U32(0), Val.FdOf(self), EINVAL);
+        s.Update(self, U32(0), Val.Fd(2), EINVAL);
+        yield return s;
+
+        s = new Scenario("fd_arrays.perf_event_and_cgroup", "PerfEventArray and CgroupArray with no perf event or cgroup: an fd of anything else -> EBADF; lookups have no syscall side (ENOTSUPP); empty slots");
+        foreach (M type in new[] { M.PerfEventArray, M.CgroupArray })
+        {
+            Handle fdArray = s.Create(type, 4, 4, 2);
+            Handle map = s.Create(M.Array, 4, 4, 1);
+            s.Update(fdArray, U32(0), Val.FdOf(map), EBADF);
+            s.Update(fdArray, U32(0), Val.Fd(BadFd), EBADF);
+            s.Update(fdArray, U32(0), Val.FdOf(map), U.NoExist, EINVAL);
+            s.Update(fdArray, U32(2), Val.FdOf(map), E2BIG);
+            s.Lookup(fdArray, U32(0), ENOTSUPP);
+            s.Lookup(fdArray, U32(5), ENOTSUPP);
+            s.Delete(fdArray, U32(0), ENOENT);
+            s.Delete(fdArray, U32(2), E2BIG);
+            s.Walk(fdArray, "00000000,01000000");
+        }
+
+        yield return s;
+
+        s = new Scenario("stack_trace.elements", "StackTrace from user space: no stack is stored (lookup ENOENT, update EINVAL); delete beyond the buckets -> E2BIG; the walk is empty");
+        Handle st = s.Create(M.StackTrace, 4, 16, 4);
+        s.Lookup(st, U32(0), ENOENT);
+        s.Update(st, U32(0), Fill(16, 1), EINVAL);
+        s.Update(st, U32(0), Fill(16, 1), U.NoExist, EINVAL);
+        s.Delete(st, U32(3), ENOENT);
+        s.Delete(st, U32(4), E2BIG);
+        s.NextKey(st, null, ENOENT);
+        s.Walk(st, "-");
+        s.TryCreate(M.StackTrace, 4, 12, 4, expect: EINVAL);
+        s.TryCreate(M.StackTrace, 4, 8 * 128, 4, expect: EINVAL);
+        s.TryCreate(M.StackTrace, 4, 64, 4, F.StackBuildId);
+        s.TryCreate(M.StackTrace, 4, 48, 4, F.StackBuildId, expect: EINVAL);
         yield return s;
     }
 }

@@ -110,5 +110,38 @@ public static partial class Catalog
         // The fd's permissions come first.
         lockFlag.Update(readOnly, U32(0), Val.Pattern(1), U.Lock, EPERM);
         yield return lockFlag;
+
+        var updateFlags = new Scenario("flags.update_flags", "Update flags beyond BPF_ANY/NOEXIST/EXIST/F_LOCK (bit 3 and up, the high 32 bits): EINVAL on every map");
+        array = updateFlags.Create(M.Array, 4, 8, 2);
+        perCpuArray = updateFlags.Create(M.PerCpuArray, 4, 8, 2);
+        hash = updateFlags.Create(M.Hash, 4, 8, 2);
+        perCpuHash = updateFlags.Create(M.PerCpuHash, 4, 8, 2);
+        lru = updateFlags.Create(M.LruHash, 4, 8, 2);
+        lruPerCpu = updateFlags.Create(M.LruPerCpuHash, 4, 8, 2);
+        devmap = updateFlags.Create(M.DevMap, 4, 4, 2);
+        devmapHash = updateFlags.Create(M.DevMapHash, 4, 4, 2);
+        inner = updateFlags.Create(M.Hash, 4, 4, 2);
+        aom = updateFlags.Create(M.ArrayOfMaps, 4, 4, 2, inner: inner);
+        hom = updateFlags.Create(M.HashOfMaps, 4, 4, 2, inner: inner);
+        progArray = updateFlags.Create(M.ProgArray, 4, 4, 2);
+        foreach (Handle map in new[] { array, perCpuArray, hash, perCpuHash, lru, lruPerCpu })
+        {
+            foreach (ulong flags in new ulong[] { 3, 8, 16, 1UL << 31, 1UL << 32, (1UL << 32) | 8 })
+            {
+                updateFlags.Update(map, U32(0), Val.Pattern(1), (U)flags, EINVAL);
+            }
+        }
+
+        foreach (Handle map in new[] { devmap, devmapHash })
+        {
+            updateFlags.Update(map, U32(0), U32(1), (U)8, EINVAL);
+            updateFlags.Update(map, U32(0), U32(1), (U)(1UL << 32), EINVAL);
+        }
+
+        updateFlags.Update(aom, U32(0), Val.FdOf(inner), (U)8, EINVAL);
+        updateFlags.Update(hom, U32(0), Val.FdOf(inner), (U)8, EINVAL);
+        updateFlags.Update(hom, U32(0), Val.Fd(BadFd), (U)8, EBADF);
+        updateFlags.Update(progArray, U32(0), Val.Fd(BadFd), (U)8, EINVAL);
+        yield return updateFlags;
     }
 }

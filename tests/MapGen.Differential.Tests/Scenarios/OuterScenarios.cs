@@ -206,10 +206,22 @@ public static partial class Catalog
         s.NextKey(hom, U32(12), None, next: "<a key of the map>");
         s.Walk(hom, "0a000000,0b000000");
         s.Dump(hom, "0a000000=I3,0b000000=I3");
+        s.Update(hom, U32(11), Val.FdOf(i1), U.Any, None);
         s.Delete(hom, U32(12), ENOENT);
         s.Delete(hom, U32(10), None);
         s.NextKey(hom, U32(11), ENOENT);
         s.Dump(hom, "0b000000=I3");
+        yield return s;
+
+        s = new Scenario("outer.hash_of_maps_no_prealloc", "HashOfMaps with NoPrealloc: the same rules; full -> E2BIG, replacing in a full map is fine");
+        t = s.Create(M.Hash, 4, 4, 4);
+        hom = s.Create(M.HashOfMaps, 16, 4, 1, F.NoPrealloc, inner: t);
+        s.Update(hom, Fill(16, 1), Val.FdOf(t), U.Exist, ENOENT);
+        s.Update(hom, Fill(16, 1), Val.FdOf(t), U.NoExist, None);
+        s.Update(hom, Fill(16, 2), Val.FdOf(t), U.Any, E2BIG);
+        s.Update(hom, Fill(16, 1), Val.FdOf(t), U.Any, None);
+        s.Update(hom, Fill(16, 1), Val.Fd(BadFd), U.Any, EBADF);
+        s.Dump(hom);
         yield return s;
 
         s = new Scenario("outer.lifetime_array", "Lifetime: a slot keeps its inner map alive after the handle closes (open by ID works); emptying the last slot frees it (ENOENT)");
@@ -233,6 +245,13 @@ public static partial class Catalog
         s.OpenById(i1, ENOENT);
         s.Lookup(aom, U32(0), None, value: "I4");
         s.OpenByRawId(0, ENOENT);
+        // Storing a map again in the slot that holds it keeps it alive (one reference for the slot).
+        s.Update(aom, U32(0), Val.FdOf(i2), None);
+        s.Close(i2);
+        Handle again = s.OpenById(i2, None);
+        s.Close(again);
+        s.Delete(aom, U32(0), None);
+        s.OpenById(i2, ENOENT);
         yield return s;
 
         s = new Scenario("outer.lifetime_hash", "Lifetime: replacing a HashOfMaps slot releases the inner map it held (open by ID -> ENOENT); the new one lives on");

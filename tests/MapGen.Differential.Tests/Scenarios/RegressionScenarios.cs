@@ -15,6 +15,86 @@ public static partial class Catalog
 {
     private static IEnumerable<Scenario> RegressionScenarios()
     {
-        yield break;
+        // Native UpdateBatch used to fall back to single updates for NoExist/Exist, which then
+        // honoured the flag (EEXIST, E2BIG, ...), where the kernel's batch and the emulated runtime
+        // refuse any elem_flags but BPF_F_LOCK with EINVAL. Fixed in the native runtime.
+        var s = new Scenario("regression.batch_flags_other_than_lock_are_einval",
+            "UpdateBatch with NoExist or Exist is EINVAL with nothing written, on every map type (the kernel's batch elem_flags take BPF_F_LOCK only)");
+        Handle h = s.Create(M.Hash, 4, 4, 2);
+        s.Update(h, U32(1), U32(1), None);
+        s.UpdateBatch(h, [U32(1)], [U32(2)], U.NoExist, EINVAL, written: 0);
+        s.UpdateBatch(h, [U32(2), U32(3), U32(4)], [U32(2), U32(3), U32(4)], U.NoExist, EINVAL, written: 0);
+        s.UpdateBatch(h, [U32(1)], [U32(2)], U.Exist, EINVAL, written: 0);
+        s.UpdateBatch(h, [U32(9)], [U32(2)], U.Exist, EINVAL, written: 0);
+        s.UpdateBatch(h, [U32(1)], [U32(2)], (U)8, EINVAL, written: 0);
+        s.Dump(h, "01000000=01000000");
+        // DevMap has no kernel batch: the native runtime updates one by one, with the same answer.
+        Handle d = s.Create(M.DevMap, 4, 4, 2);
+        s.UpdateBatch(d, [U32(0)], [U32(1)], U.NoExist, EINVAL, written: 0);
+        s.UpdateBatch(d, [U32(0)], [U32(1)], U.Exist, EINVAL, written: 0);
+        s.UpdateBatch(d, [U32(0), U32(1)], [U32(1), U32(1)], U.Any, None, written: 2);
+        Handle t = s.Create(M.Hash, 4, 4, 2);
+        Handle hom = s.Create(M.HashOfMaps, 4, 4, 1, inner: t);
+        s.UpdateBatch(hom, [U32(5)], [Val.FdOf(t)], U.NoExist, EINVAL, written: 0);
+        s.Walk(hom, "-");
+        yield return s;
+
+        // Native UpdateBatch reported every element as written when the kernel refused the batch
+        // as a whole (the count it leaves untouched then): BPF_F_LOCK without a spin lock, a
+        // read-only fd. The emulated runtime said 0. Fixed in the native runtime.
+        s = new Scenario("regression.batch_refused_as_a_whole_writes_nothing",
+            "UpdateBatch refused before its first element (BPF_F_LOCK without a bpf_spin_lock, a read-only fd) reports 0 elements written");
+        h = s.Create(M.Hash, 4, 8, 4);
+        s.UpdateBatch(h, [U32(1), U32(2)], [V8A, V8B], U.Lock, EINVAL, written: 0);
+        Handle a = s.Create(M.Array, 4, 4, 4);
+        s.UpdateBatch(a, [U32(0), U32(1), U32(2)], [U32(1), U32(2), U32(3)], U.Lock, EINVAL, written: 0);
+        Handle readOnly = s.Create(M.Array, 4, 4, 4, F.RdOnly);
+        s.UpdateBatch(readOnly, [U32(0), U32(1)], [U32(1), U32(2)], U.Any, EPERM, written: 0);
+        Handle readOnlyHash = s.Create(M.Hash, 4, 4, 4, F.RdOnly);
+        s.UpdateBatch(readOnlyHash, [U32(0)], [U32(1)], U.Any, EPERM, written: 0);
+        s.Dump(h, "-");
+        s.Dump(a, "00000000=00000000,01000000=00000000,02000000=00000000,03000000=00000000");
+        yield return s;
+
+        // The native runtime enumerates an ArrayOfMaps with the kernel's batched read, which skips
+        // empty slots; the emulated runtime (and the native one where batches are missing) walked
+        // get_next_key, which visits every index. Fixed in the runtime's default walk (both sides).
+        s = new Scenario("regression.array_of_maps_keys_are_the_filled_slots",
+            "The runtime's keys of an ArrayOfMaps are the indexes of its filled slots, as the kernel's batched read gives them");
+        t = s.Create(M.Hash, 4, 4, 2);
+        Handle aom = s.Create(M.ArrayOfMaps, 4, 4, 5, inner: t);
+        s.EnumerateKeys(aom, "-");
+        s.Update(aom, U32(3), Val.FdOf(t), None);
+        s.EnumerateKeys(aom, "03000000");
+        s.Enumerate(aom, "03000000=I1");
+        s.Walk(aom, "00000000,01000000,02000000,03000000,04000000");
+        Handle devmap = s.Create(M.DevMap, 4, 4, 3);
+        // A DevMap has no batched read: both walk get_next_key, every index.
+        s.EnumerateKeys(devmap, "00000000,01000000,02000000");
+        yield return s;
+
+        // The emulated runtime keyed pins by the path string, so "dir/./m" or "dir//m" missed the
+        // pin "dir/m" that the kernel's path walk finds, a NUL was accepted (the native runtime
+        // refuses it with EINVAL) and over-long names were pinned (ENAMETOOLONG natively). Fixed in
+        // the emulated runtime, which now resolves pin paths as the path walk does.
+        s = new Scenario("regression.pin_paths_resolve_like_the_kernel", "Pin paths are resolved like the kernel's path walk: '//' and '/./' name the same pin; NUL -> EINVAL; a component over NAME_MAX or a path of PATH_MAX -> ENAMETOOLONG");
+        Handle m = s.Create(M.Array, 4, 4, 1);
+        s.Pin(m, "m", None);
+        Handle viaDot = s.OpenPinned("./m", None);
+        Handle viaSlashes = s.OpenPinned(".//m", None);
+        s.Pin(m, ".//m", EEXIST);
+        s.Unpin(viaDot, "././m", None);
+        s.OpenPinned("m", ENOENT);
+        s.Close(viaDot);
+        s.Close(viaSlashes);
+        s.Pin(m, "bad\0name", EINVAL);
+        s.OpenPinned("bad\0name", EINVAL);
+        s.Pin(m, new string('n', 256), ENAMETOOLONG);
+        s.OpenPinned(new string('n', 256), ENAMETOOLONG);
+        s.Pin(m, new string('n', 255), None);
+        Handle longName = s.OpenPinned(new string('n', 255), None);
+        s.Unpin(longName, "./" + new string('n', 255), None);
+        s.OpenPinned(string.Join('/', Enumerable.Repeat(".", 2100)) + "/m", ENAMETOOLONG);
+        yield return s;
     }
 }

@@ -12,7 +12,10 @@ namespace Demo.Redirect
         private TxPortTables(global::MapGen.BpfMap map) => _mapGenHandle = map;
 
         /// <summary>The definition of map <c>tx_port_tables</c>: ArrayOfMaps, max entries 32, inner map <see cref="global::Demo.Redirect.TxPorts"/>.</summary>
-        public static global::MapGen.BpfMapSpec Spec { get; } = new global::MapGen.BpfMapSpec("tx_port_tables", global::MapGen.BpfMapType.ArrayOfMaps, 4u, 4u, 32u, global::MapGen.BpfMapFlags.None, global::Demo.Redirect.TxPorts.Spec);
+        public static global::MapGen.BpfMapSpec Spec { get; } = new global::MapGen.BpfMapSpec("tx_port_tables", global::MapGen.BpfMapType.ArrayOfMaps, 4u, 4u, 32u, global::MapGen.BpfMapFlags.None, global::Demo.Redirect.TxPorts.Spec)
+        {
+            KeyType = global::MapGen.Btf.BtfType.U32,
+        };
 
         /// <summary>The raw handle. Throws <see cref="global::System.ObjectDisposedException"/> when this map is <c>default</c> or disposed.</summary>
         public global::MapGen.BpfMap Map => global::MapGen.CompilerServices.MapOperations.Live(_mapGenHandle, "TxPortTables");

@@ -12,7 +12,11 @@ namespace Demo.Redirect
         private TxPorts(global::MapGen.BpfMap map) => _mapGenHandle = map;
 
         /// <summary>The definition of map <c>tx_ports</c>: DevMap, max entries 32, 4-byte key, 4-byte value.</summary>
-        public static global::MapGen.BpfMapSpec Spec { get; } = new global::MapGen.BpfMapSpec("tx_ports", global::MapGen.BpfMapType.DevMap, 4u, 4u, 32u, global::MapGen.BpfMapFlags.None, null);
+        public static global::MapGen.BpfMapSpec Spec { get; } = new global::MapGen.BpfMapSpec("tx_ports", global::MapGen.BpfMapType.DevMap, 4u, 4u, 32u, global::MapGen.BpfMapFlags.None, null)
+        {
+            KeyType = global::MapGen.Btf.BtfType.U32,
+            ValueType = global::MapGen.Btf.BtfType.U32,
+        };
 
         /// <summary>The raw handle. Throws <see cref="global::System.ObjectDisposedException"/> when this map is <c>default</c> or disposed.</summary>
         public global::MapGen.BpfMap Map => global::MapGen.CompilerServices.MapOperations.Live(_mapGenHandle, "TxPorts");

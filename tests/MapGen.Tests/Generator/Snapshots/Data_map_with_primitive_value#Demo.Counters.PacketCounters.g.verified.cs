@@ -12,7 +12,11 @@ namespace Demo.Counters
         private PacketCounters(global::MapGen.BpfMap map) => _mapGenHandle = map;
 
         /// <summary>The definition of map <c>packet_counters</c>: Array, max entries 16, 4-byte key, 8-byte value.</summary>
-        public static global::MapGen.BpfMapSpec Spec { get; } = new global::MapGen.BpfMapSpec("packet_counters", global::MapGen.BpfMapType.Array, 4u, 8u, 16u, global::MapGen.BpfMapFlags.None, null);
+        public static global::MapGen.BpfMapSpec Spec { get; } = new global::MapGen.BpfMapSpec("packet_counters", global::MapGen.BpfMapType.Array, 4u, 8u, 16u, global::MapGen.BpfMapFlags.None, null)
+        {
+            KeyType = global::MapGen.Btf.BtfType.U32,
+            ValueType = global::MapGen.Btf.BtfType.U64,
+        };
 
         /// <summary>The raw handle. Throws <see cref="global::System.ObjectDisposedException"/> when this map is <c>default</c> or disposed.</summary>
         public global::MapGen.BpfMap Map => global::MapGen.CompilerServices.MapOperations.Live(_mapGenHandle, "PacketCounters");

@@ -12,7 +12,11 @@ namespace Demo.Flows
         private FlowTable(global::MapGen.BpfMap map) => _mapGenHandle = map;
 
         /// <summary>The definition of map <c>flow_table</c>: Hash, max entries 65536, 16-byte key, 16-byte value.</summary>
-        public static global::MapGen.BpfMapSpec Spec { get; } = new global::MapGen.BpfMapSpec("flow_table", global::MapGen.BpfMapType.Hash, 16u, 16u, 65536u, global::MapGen.BpfMapFlags.NoPrealloc, null);
+        public static global::MapGen.BpfMapSpec Spec { get; } = new global::MapGen.BpfMapSpec("flow_table", global::MapGen.BpfMapType.Hash, 16u, 16u, 65536u, global::MapGen.BpfMapFlags.NoPrealloc, null)
+        {
+            KeyType = new global::MapGen.Btf.BtfStruct("FlowKey", 16u, new global::MapGen.Btf.BtfMember[] { new("SrcIp", 0u, global::MapGen.Btf.BtfType.U32), new("DstIp", 4u, global::MapGen.Btf.BtfType.U32), new("SrcPort", 8u, global::MapGen.Btf.BtfType.U16), new("DstPort", 10u, global::MapGen.Btf.BtfType.U16), new("Proto", 12u, global::MapGen.Btf.BtfType.U8) }),
+            ValueType = new global::MapGen.Btf.BtfStruct("FlowStats", 16u, new global::MapGen.Btf.BtfMember[] { new("Packets", 0u, global::MapGen.Btf.BtfType.U64), new("Bytes", 8u, global::MapGen.Btf.BtfType.U64) }),
+        };
 
         /// <summary>The raw handle. Throws <see cref="global::System.ObjectDisposedException"/> when this map is <c>default</c> or disposed.</summary>
         public global::MapGen.BpfMap Map => global::MapGen.CompilerServices.MapOperations.Live(_mapGenHandle, "FlowTable");

@@ -12,7 +12,11 @@ namespace Demo.Tenants
         private TenantStats(global::MapGen.BpfMap map) => _mapGenHandle = map;
 
         /// <summary>The definition of map <c>tenant_stats</c>: LruHash, max entries 4096, 8-byte key, 8-byte value.</summary>
-        public static global::MapGen.BpfMapSpec Spec { get; } = new global::MapGen.BpfMapSpec("tenant_stats", global::MapGen.BpfMapType.LruHash, 8u, 8u, 4096u, global::MapGen.BpfMapFlags.None, null);
+        public static global::MapGen.BpfMapSpec Spec { get; } = new global::MapGen.BpfMapSpec("tenant_stats", global::MapGen.BpfMapType.LruHash, 8u, 8u, 4096u, global::MapGen.BpfMapFlags.None, null)
+        {
+            KeyType = global::MapGen.Btf.BtfType.U64,
+            ValueType = global::MapGen.Btf.BtfType.S64,
+        };
 
         /// <summary>The raw handle. Throws <see cref="global::System.ObjectDisposedException"/> when this map is <c>default</c> or disposed.</summary>
         public global::MapGen.BpfMap Map => global::MapGen.CompilerServices.MapOperations.Live(_mapGenHandle, "TenantStats");

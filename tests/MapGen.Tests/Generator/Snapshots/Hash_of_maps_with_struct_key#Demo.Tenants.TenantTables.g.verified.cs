@@ -12,7 +12,10 @@ namespace Demo.Tenants
         private TenantTables(global::MapGen.BpfMap map) => _mapGenHandle = map;
 
         /// <summary>The definition of map <c>tenant_tables</c>: HashOfMaps, max entries 1024, inner map <see cref="global::Demo.Tenants.TenantStats"/>.</summary>
-        public static global::MapGen.BpfMapSpec Spec { get; } = new global::MapGen.BpfMapSpec("tenant_tables", global::MapGen.BpfMapType.HashOfMaps, 8u, 4u, 1024u, global::MapGen.BpfMapFlags.None, global::Demo.Tenants.TenantStats.Spec);
+        public static global::MapGen.BpfMapSpec Spec { get; } = new global::MapGen.BpfMapSpec("tenant_tables", global::MapGen.BpfMapType.HashOfMaps, 8u, 4u, 1024u, global::MapGen.BpfMapFlags.None, global::Demo.Tenants.TenantStats.Spec)
+        {
+            KeyType = new global::MapGen.Btf.BtfStruct("TenantKey", 8u, new global::MapGen.Btf.BtfMember[] { new("Region", 0u, global::MapGen.Btf.BtfType.U32), new("Tenant", 4u, global::MapGen.Btf.BtfType.U16) }),
+        };
 
         /// <summary>The raw handle. Throws <see cref="global::System.ObjectDisposedException"/> when this map is <c>default</c> or disposed.</summary>
         public global::MapGen.BpfMap Map => global::MapGen.CompilerServices.MapOperations.Live(_mapGenHandle, "TenantTables");

@@ -10,7 +10,11 @@ partial record struct CpuStatsByQueue : global::MapGen.IBpfMap<global::CpuStatsB
     private CpuStatsByQueue(global::MapGen.BpfMap map) => _mapGenHandle = map;
 
     /// <summary>The definition of map <c>cpu_stats_by_qu</c>: DevMapHash, max entries 64, 4-byte key, 4-byte value.</summary>
-    public static global::MapGen.BpfMapSpec Spec { get; } = new global::MapGen.BpfMapSpec("cpu_stats_by_qu", global::MapGen.BpfMapType.DevMapHash, 4u, 4u, 64u, global::MapGen.BpfMapFlags.None, null);
+    public static global::MapGen.BpfMapSpec Spec { get; } = new global::MapGen.BpfMapSpec("cpu_stats_by_qu", global::MapGen.BpfMapType.DevMapHash, 4u, 4u, 64u, global::MapGen.BpfMapFlags.None, null)
+    {
+        KeyType = global::MapGen.Btf.BtfType.U32,
+        ValueType = global::MapGen.Btf.BtfType.U32,
+    };
 
     /// <summary>The raw handle. Throws <see cref="global::System.ObjectDisposedException"/> when this map is <c>default</c> or disposed.</summary>
     public global::MapGen.BpfMap Map => global::MapGen.CompilerServices.MapOperations.Live(_mapGenHandle, "CpuStatsByQueue");

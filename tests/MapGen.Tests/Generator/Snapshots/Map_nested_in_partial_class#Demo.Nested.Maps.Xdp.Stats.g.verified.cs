@@ -16,7 +16,11 @@ namespace Demo.Nested
                 private Stats(global::MapGen.BpfMap map) => _mapGenHandle = map;
 
                 /// <summary>The definition of map <c>xdp_stats</c>: PerCpuArray, max entries 4, 4-byte key, 8-byte value.</summary>
-                public static global::MapGen.BpfMapSpec Spec { get; } = new global::MapGen.BpfMapSpec("xdp_stats", global::MapGen.BpfMapType.PerCpuArray, 4u, 8u, 4u, global::MapGen.BpfMapFlags.None, null);
+                public static global::MapGen.BpfMapSpec Spec { get; } = new global::MapGen.BpfMapSpec("xdp_stats", global::MapGen.BpfMapType.PerCpuArray, 4u, 8u, 4u, global::MapGen.BpfMapFlags.None, null)
+                {
+                    KeyType = global::MapGen.Btf.BtfType.U32,
+                    ValueType = global::MapGen.Btf.BtfType.U64,
+                };
 
                 /// <summary>The raw handle. Throws <see cref="global::System.ObjectDisposedException"/> when this map is <c>default</c> or disposed.</summary>
                 public global::MapGen.BpfMap Map => global::MapGen.CompilerServices.MapOperations.Live(_mapGenHandle, "Stats");
