@@ -11,6 +11,9 @@ internal static class MapEmitter
     private const string DataOps = "global::MapGen.CompilerServices.DataMapOperations";
     private const string OuterOps = "global::MapGen.CompilerServices.OuterMapOperations";
     private const string Handle = "_mapGenHandle";
+
+    /// <summary>Up to this many padding holes are cleared by a line each; more by a loop over a table.</summary>
+    private const int InlinePaddingRanges = 8;
     private const string KeyCodec = "MapGenKeyCodec";
     private const string ValueCodec = "MapGenValueCodec";
     private const string Flags = "global::MapGen.BpfUpdateFlags flags = global::MapGen.BpfUpdateFlags.Any";
@@ -80,7 +83,7 @@ internal static class MapEmitter
     private static void EmitHandleMembers(SourceWriter w, MapModel model)
     {
         string self = model.Hierarchy.FullyQualifiedName;
-        string name = Literal(model.Hierarchy.Self.Name);
+        string name = Literal(model.Hierarchy.Self.Name.TrimStart('@'));
         w.Line($"private readonly global::MapGen.BpfMap? {Handle};");
         w.Line();
         w.Line($"private {model.Hierarchy.Self.Name}(global::MapGen.BpfMap map) => {Handle} = map;");
@@ -146,7 +149,7 @@ internal static class MapEmitter
     private static void EmitDataMembers(SourceWriter w, MapModel model)
     {
         string access = model.MemberAccessibility;
-        string name = Literal(model.Hierarchy.Self.Name);
+        string name = Literal(model.Hierarchy.Self.Name.TrimStart('@'));
         string k = model.Key!.FullyQualifiedType;
         string v = model.Value!.FullyQualifiedType;
         string kv = $"{k}, {KeyCodec}, {v}, {ValueCodec}";
@@ -168,7 +171,7 @@ internal static class MapEmitter
     private static void EmitPerCpuMembers(SourceWriter w, MapModel model)
     {
         string access = model.MemberAccessibility;
-        string name = Literal(model.Hierarchy.Self.Name);
+        string name = Literal(model.Hierarchy.Self.Name.TrimStart('@'));
         string k = model.Key!.FullyQualifiedType;
         string v = model.Value!.FullyQualifiedType;
         string kv = $"{k}, {KeyCodec}, {v}, {ValueCodec}";
@@ -190,7 +193,7 @@ internal static class MapEmitter
     private static void EmitOuterMembers(SourceWriter w, MapModel model)
     {
         string access = model.MemberAccessibility;
-        string name = Literal(model.Hierarchy.Self.Name);
+        string name = Literal(model.Hierarchy.Self.Name.TrimStart('@'));
         string k = model.Key!.FullyQualifiedType;
         string inner = model.InnerMapType!;
         string ki = $"{k}, {KeyCodec}, {inner}";
@@ -220,7 +223,7 @@ internal static class MapEmitter
     private static void EmitDeleteKeys(SourceWriter w, MapModel model, string operations)
     {
         string access = model.MemberAccessibility;
-        string name = Literal(model.Hierarchy.Self.Name);
+        string name = Literal(model.Hierarchy.Self.Name.TrimStart('@'));
         string k = model.Key!.FullyQualifiedType;
         if (model.HasDelete)
         {
@@ -250,12 +253,41 @@ internal static class MapEmitter
             w.Open($"public static void Write(global::System.Span<byte> destination, in {t} value)");
             w.Line("global::System.Runtime.InteropServices.MemoryMarshal.Write(destination, in value);");
             w.Line("// The kernel compares whole keys: padding must be zero, whatever the C# value held there.");
-            foreach (ByteRange hole in codec.Padding)
+            if (codec.Padding.Count <= InlinePaddingRanges)
             {
-                w.Line($"destination.Slice({hole.Offset.ToString(CultureInfo.InvariantCulture)}, {hole.Length.ToString(CultureInfo.InvariantCulture)}).Clear();");
+                foreach (ByteRange hole in codec.Padding)
+                {
+                    w.Line($"destination.Slice({hole.Offset.ToString(CultureInfo.InvariantCulture)}, {hole.Length.ToString(CultureInfo.InvariantCulture)}).Clear();");
+                }
+            }
+            else
+            {
+                w.Open("for (int i = 0; i < PaddingRanges.Length; i += 2)");
+                w.Line("destination.Slice(PaddingRanges[i], PaddingRanges[i + 1]).Clear();");
+                w.Close();
             }
 
             w.Close();
+            if (codec.Padding.Count > InlinePaddingRanges)
+            {
+                // Many holes (arrays of padded structs): a table in the assembly's data, not a line each.
+                w.Line();
+                w.Line("/// <summary>The padding as (offset, length) pairs.</summary>");
+                w.Line("private static global::System.ReadOnlySpan<int> PaddingRanges => new int[]");
+                w.Line("{");
+                var pairs = new List<string>(codec.Padding.Count);
+                foreach (ByteRange hole in codec.Padding)
+                {
+                    pairs.Add($"{hole.Offset.ToString(CultureInfo.InvariantCulture)}, {hole.Length.ToString(CultureInfo.InvariantCulture)}");
+                }
+
+                for (int i = 0; i < pairs.Count; i += 8)
+                {
+                    w.Line("    " + string.Join(", ", pairs.GetRange(i, System.Math.Min(8, pairs.Count - i))) + ",");
+                }
+
+                w.Line("};");
+            }
         }
 
         w.Line();

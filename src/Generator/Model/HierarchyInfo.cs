@@ -24,6 +24,12 @@ internal sealed record HierarchyInfo(
             var builder = new System.Text.StringBuilder(MetadataName.Length + 8);
             foreach (char c in MetadataName)
             {
+                if (c == '@')
+                {
+                    // An escaped keyword in a namespace (namespace @event): file names take the bare word.
+                    continue;
+                }
+
                 builder.Append(c is '<' or '>' or ',' or ' ' or '`' or '+' ? '_' : c);
             }
 

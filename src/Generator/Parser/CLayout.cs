@@ -310,6 +310,13 @@ internal static class CLayout
             maxAlignment = Math.Max(maxAlignment, alignment);
         }
 
+        if (declaredSize > RoundUp(end, maxAlignment) && declaredSize % maxAlignment != 0)
+        {
+            // .NET rounds such a size up to the alignment and C cannot express it: the two would disagree.
+            error = $"'{Display(type)}' declares Size = {declaredSize}, which is not a multiple of its alignment ({maxAlignment}); use a multiple of {maxAlignment}";
+            return null;
+        }
+
         int size = Math.Max(RoundUp(end, maxAlignment), declaredSize);
         var covered = new bool[size];
         foreach ((int offset, CTypeLayout layout, _) in placed)

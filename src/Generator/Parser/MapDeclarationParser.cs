@@ -138,6 +138,8 @@ internal static class MapDeclarationParser
         CodecModel? value = CheckKeyOrValue(traits, "Value", traits.ValueRuleFor(flags), valueType, ViolationSite.ValueArgument, violations, out uint valueSize,
             size => traits.AllowsValueSize(size, flags), traits.DescribeValue(flags));
         CheckFlags(traits, flags, flagsGiven, violations);
+        CheckVisibility(type, keyType, "Key", ViolationSite.KeyArgument, violations);
+        CheckVisibility(type, valueType, "Value", ViolationSite.ValueArgument, violations);
 
         cancellationToken.ThrowIfCancellationRequested();
         string? innerType = CheckInnerMap(type, traits, judgingInner, violations, out INamedTypeSymbol? innerSymbol, cancellationToken);
@@ -459,7 +461,7 @@ internal static class MapDeclarationParser
         return new HierarchyInfo(
             ns,
             new EquatableArray<TypeDeclarationInfo>(containers),
-            new TypeDeclarationInfo(Keyword(type), type.Name),
+            new TypeDeclarationInfo(Keyword(type), Escape(type.Name)),
             type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat),
             MetadataName(type));
     }
@@ -481,7 +483,10 @@ internal static class MapDeclarationParser
     }
 
     private static string NameWithTypeParameters(INamedTypeSymbol type) =>
-        type.TypeParameters.Length == 0 ? type.Name : $"{type.Name}<{string.Join(", ", type.TypeParameters.Select(p => p.Name))}>";
+        type.TypeParameters.Length == 0 ? Escape(type.Name) : $"{Escape(type.Name)}<{string.Join(", ", type.TypeParameters.Select(p => Escape(p.Name)))}>";
+
+    /// <summary>An identifier as source must spell it: a keyword used as a name needs its '@'.</summary>
+    private static string Escape(string name) => SyntaxFacts.GetKeywordKind(name) != SyntaxKind.None ? "@" + name : name;
 
     private static string MetadataName(INamedTypeSymbol type)
     {
@@ -556,6 +561,50 @@ internal static class MapDeclarationParser
         bool typesPublic = (key is null || IsEffectivelyPublic(key)) && (value is null || IsEffectivelyPublic(value))
             && (inner is null || IsEffectivelyPublic(inner));
         return mapPublic && !typesPublic ? "internal" : "public";
+    }
+
+    /// <summary>
+    /// A key or value type that is private or protected somewhere in its containers can appear in
+    /// the generated members only if the map struct is nested in the type that hides it; otherwise
+    /// no accessibility of the members compiles (CS0051).
+    /// </summary>
+    private static void CheckVisibility(INamedTypeSymbol map, ITypeSymbol? declared, string role, ViolationSite site, List<Violation> violations)
+    {
+        if (declared is not INamedTypeSymbol named || named.TypeKind == TypeKind.Error)
+        {
+            return;
+        }
+
+        for (INamedTypeSymbol? hidden = named; hidden is not null; hidden = hidden.ContainingType)
+        {
+            if (hidden.DeclaredAccessibility is Accessibility.Public or Accessibility.Internal or Accessibility.ProtectedOrInternal or Accessibility.NotApplicable)
+            {
+                continue;
+            }
+
+            // 'hidden' is visible only inside its containing type: the generated members compile only
+            // if the map struct is visible only in there too, i.e. some type between the two is private.
+            bool confined = false;
+            bool inside = false;
+            for (INamedTypeSymbol? step = map; step is not null; step = step.ContainingType)
+            {
+                if (SymbolEqualityComparer.Default.Equals(step, hidden.ContainingType))
+                {
+                    inside = true;
+                    break;
+                }
+
+                confined |= step.DeclaredAccessibility == Accessibility.Private;
+            }
+
+            if (!(inside && confined))
+            {
+                violations.Add(new Violation(DiagnosticIds.NoCLayout, site, role,
+                    named.ToDisplayString(SymbolDisplayFormat.CSharpShortErrorMessageFormat),
+                    $"'{hidden.Name}' is {hidden.DeclaredAccessibility.ToString().ToLowerInvariant()} and the map's members cannot expose it; make it internal or public"));
+                return;
+            }
+        }
     }
 
     private static bool IsEffectivelyPublic(ITypeSymbol type)

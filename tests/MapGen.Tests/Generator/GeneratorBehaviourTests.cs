@@ -87,4 +87,88 @@ public sealed class GeneratorBehaviourTests
         Assert.Contains("internal bool TryLookup(", Assert.Single(GeneratorHarness.GeneratedSources(driver)).Source, StringComparison.Ordinal);
         Assert.Empty(GeneratorHarness.ProblemsOf(output));
     }
+
+    [Fact]
+    public void Keywords_used_as_names_are_escaped_and_file_names_take_the_bare_word()
+    {
+        var (driver, output, diagnostics) = GeneratorHarness.Run(GeneratorHarness.Compile("""
+            using MapGen;
+            namespace @event.Maps;
+            public static partial class @static
+            {
+                [BpfMap(BpfMapType.Array, MaxEntries = 2, Value = typeof(int), Name = "cls")]
+                public partial struct @class;
+            }
+            """));
+        Assert.Empty(diagnostics);
+        Assert.Equal(["event.Maps.static.class.g.cs"], GeneratorHarness.GeneratedSources(driver).Select(s => s.HintName));
+        Assert.Empty(GeneratorHarness.ProblemsOf(output));
+    }
+
+    [Fact]
+    public void A_declared_size_that_is_not_a_multiple_of_the_alignment_is_refused()
+    {
+        var (driver, _, diagnostics) = GeneratorHarness.Run(GeneratorHarness.Compile("""
+            using System.Runtime.CompilerServices;
+            using System.Runtime.InteropServices;
+            using MapGen;
+            namespace Demo;
+            [StructLayout(LayoutKind.Sequential, Size = 5)] public struct S5 { public int A; }
+            [InlineArray(2)] public struct S5x2 { private S5 _e; }
+            [BpfMap(BpfMapType.Hash, MaxEntries = 4, Key = typeof(S5x2), Value = typeof(int))]
+            public partial struct Odd;
+            [StructLayout(LayoutKind.Sequential, Size = 8)] public struct S8 { public int A; }
+            [BpfMap(BpfMapType.Hash, MaxEntries = 4, Key = typeof(S8), Value = typeof(int))]
+            public partial struct Even;
+            """));
+        Assert.Empty(diagnostics);
+        Assert.Equal(["Demo.Even.g.cs"], GeneratorHarness.GeneratedSources(driver).Select(s => s.HintName));
+    }
+
+    [Fact]
+    public void A_private_key_type_is_usable_only_by_maps_nested_where_it_is_visible()
+    {
+        var (driver, output, diagnostics) = GeneratorHarness.Run(GeneratorHarness.Compile("""
+            using MapGen;
+            namespace Demo;
+            public partial class Holder
+            {
+                private struct Secret { public uint A; public Secret(uint a) => A = a; }
+
+                [BpfMap(BpfMapType.Hash, MaxEntries = 4, Key = typeof(Secret), Value = typeof(uint))]
+                private partial struct Inside;
+            }
+
+            public partial class Holder
+            {
+                public partial class Nested
+                {
+                    [BpfMap(BpfMapType.Hash, MaxEntries = 4, Key = typeof(Secret), Value = typeof(uint))]
+                    public partial struct Exposed;
+                }
+            }
+            """));
+        Assert.Empty(diagnostics);
+        Assert.Equal(["Demo.Holder.Inside.g.cs"], GeneratorHarness.GeneratedSources(driver).Select(s => s.HintName));
+        Assert.Empty(GeneratorHarness.ProblemsOf(output));
+    }
+
+    [Fact]
+    public void Many_padding_holes_are_cleared_from_a_table()
+    {
+        var (driver, output, _) = GeneratorHarness.Run(GeneratorHarness.Compile("""
+            using System.Runtime.CompilerServices;
+            using MapGen;
+            namespace Demo;
+            public struct Padded { public long A; public byte B; }
+            [InlineArray(100)] public struct ManyPadded { private Padded _e; }
+            [BpfMap(BpfMapType.Hash, MaxEntries = 4, Key = typeof(int), Value = typeof(ManyPadded))]
+            public partial struct Holes;
+            """));
+        string source = Assert.Single(GeneratorHarness.GeneratedSources(driver)).Source;
+        Assert.Contains("PaddingRanges", source, StringComparison.Ordinal);
+        Assert.Contains("9, 7, 25, 7,", source, StringComparison.Ordinal);
+        Assert.True(source.Split('\n').Length < 200, "the codec should not write a line per hole");
+        Assert.Empty(GeneratorHarness.ProblemsOf(output));
+    }
 }
