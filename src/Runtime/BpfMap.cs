@@ -71,6 +71,9 @@ public abstract class BpfMap : IDisposable
 
     private protected abstract int FdCore { get; }
 
+    /// <summary>The fd number without the disposed check (for a holder of an fd reference).</summary>
+    internal int FdUnchecked => FdCore;
+
     /// <summary>Looks up <paramref name="key"/> and copies its value into <paramref name="value"/>.</summary>
     /// <returns><see cref="BpfErrno.None"/>, or the kernel's error (<see cref="BpfErrno.ENOENT"/> when absent).</returns>
     /// <exception cref="ArgumentException">A span does not have the map's key or value size.</exception>
@@ -222,12 +225,18 @@ public abstract class BpfMap : IDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
-            _innerMaps?.Clear();
+            // Installs the closed cache even when none was created, so that a lookup that passed
+            // the disposed check before this close cannot create a fresh cache and leak into it.
+            Interlocked.Exchange(ref _innerMaps, InnerMapCache.Closed)?.Clear();
             CloseCore();
         }
     }
 
-    /// <summary>The cache of borrowed inner maps of an outer map, created on first use.</summary>
+    /// <summary>
+    /// The cache of borrowed inner maps of an outer map, created on first use; once the handle is
+    /// closed, a closed cache that refuses new handles (so that a lookup racing with the close
+    /// cannot leave a borrowed handle behind).
+    /// </summary>
     internal InnerMapCache InnerMaps
     {
         get
@@ -242,6 +251,33 @@ public abstract class BpfMap : IDisposable
             return cache;
         }
     }
+
+    /// <summary>
+    /// Holds the fd open until the lease is disposed: a concurrent <see cref="Dispose"/> or
+    /// <see cref="Close"/> then closes it only after the lease ends, so that the fd number passed
+    /// to a system call (an inner map's fd as an outer map's value) cannot be closed and reused
+    /// by another map in between.
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">The handle is disposed.</exception>
+    internal FdLease LeaseFd()
+    {
+        AddFdRef();
+        return new FdLease(this);
+    }
+
+    /// <summary>Takes a reference on the fd (see <see cref="LeaseFd"/>); pair it with <see cref="ReleaseFdRef"/>.</summary>
+    /// <exception cref="ObjectDisposedException">The handle is disposed.</exception>
+    internal void AddFdRef()
+    {
+        ThrowIfDisposed();
+        if (!TryAddFdRefCore())
+        {
+            ThrowDisposed();
+        }
+    }
+
+    /// <summary>Drops a reference taken by <see cref="AddFdRef"/>; the last one after a close closes the fd.</summary>
+    internal void ReleaseFdRef() => ReleaseFdRefCore();
 
     internal void ThrowIfDisposed()
     {
@@ -288,12 +324,17 @@ public abstract class BpfMap : IDisposable
     /// default walks with <c>get_next_key</c>; a backend that reads many keys per call overrides it.
     /// </summary>
     /// <remarks>
-    /// An empty slot of an <see cref="BpfMapType.ArrayOfMaps"/> is no element: <c>get_next_key</c>
-    /// walks it, the kernel's batched read (what the native backend uses) skips it, and so does
-    /// this walk, so that every backend gives the same keys.
+    /// An empty slot of an <see cref="BpfMapType.ArrayOfMaps"/> or a <see cref="BpfMapType.DevMap"/>
+    /// is no element (its lookup is <see cref="BpfErrno.ENOENT"/>), but <c>get_next_key</c> counts
+    /// every index: this walk skips the empty slots, so that keys are the filled slots on every
+    /// backend. (For an array of maps the native backend reads batches; a kernel before the 2025
+    /// fix "skip non existing keys in generic_map_lookup_batch" fails such a read with
+    /// <see cref="BpfErrno.EINTR"/> at an empty slot, and the native reader falls back to this
+    /// walk.) <see cref="BpfMapType.Array"/> and <see cref="BpfMapType.PerCpuArray"/> have no
+    /// empty slots: every index reads (zeros at first).
     /// </remarks>
     internal virtual IEnumerable<byte[]> EnumerateKeys() =>
-        Type == BpfMapType.ArrayOfMaps ? KeyEnumeration.WalkFilledSlots(this) : KeyEnumeration.WalkKeys(this);
+        Type is BpfMapType.ArrayOfMaps or BpfMapType.DevMap ? KeyEnumeration.WalkFilledSlots(this) : KeyEnumeration.WalkKeys(this);
 
     /// <summary>
     /// The elements in kernel order, with the guarantees of <see cref="EnumerateKeys"/>; an
@@ -302,7 +343,15 @@ public abstract class BpfMap : IDisposable
     /// </summary>
     internal virtual IEnumerable<RawEntry> EnumerateEntries() => KeyEnumeration.WalkEntries(this);
 
+    /// <summary>
+    /// Closes the fd, or, while <see cref="LeaseFd"/> leases are held, lets the last lease close it.
+    /// </summary>
     private protected abstract void CloseCore();
+
+    /// <summary>Takes a reference on the fd; false once the handle is closed.</summary>
+    private protected abstract bool TryAddFdRefCore();
+
+    private protected abstract void ReleaseFdRefCore();
 
     private void CheckKey(ReadOnlySpan<byte> key)
     {
@@ -327,4 +376,26 @@ public abstract class BpfMap : IDisposable
         throw new ArgumentException(BpfMapRules.IsPerCpu(Type)
             ? $"The value buffer has {length} bytes; per-CPU map '{Name}' takes {UserValueSize} (round_up({Info.ValueSize}, 8) × {Runtime.PossibleCpus} possible CPUs)."
             : $"The value has {length} bytes; map '{Name}' has {UserValueSize}-byte values.", paramName);
+}
+
+/// <summary>A reference on a handle's fd, from <see cref="BpfMap.LeaseFd"/>: the fd stays open until it is disposed.</summary>
+internal ref struct FdLease
+{
+    private BpfMap? _map;
+
+    internal FdLease(BpfMap map)
+    {
+        _map = map;
+        Fd = map.FdUnchecked;
+    }
+
+    /// <summary>The fd number, valid while the lease is held.</summary>
+    public int Fd { get; }
+
+    public void Dispose()
+    {
+        BpfMap? map = _map;
+        _map = null;
+        map?.ReleaseFdRef();
+    }
 }

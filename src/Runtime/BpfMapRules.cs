@@ -24,7 +24,32 @@ internal static class BpfMapRules
 
     public static uint RoundUp8(uint size) => (size + 7) & ~7U;
 
-    public static IReadOnlyList<BpfMapFieldMismatch> FindMismatches(BpfMapSpec expected, BpfMapInfo actual, bool compareMaxEntries)
+    /// <summary>
+    /// The max entries the kernel keeps for a map created with <paramref name="maxEntries"/>: an
+    /// LRU hash with <see cref="BpfMapFlags.NoCommonLru"/> gets the same number of elements on
+    /// every CPU's list (<c>htab_map_alloc</c>: <c>roundup(max_entries, num_possible_cpus())</c>,
+    /// rounded down instead when that overflows <c>u32</c>). Other maps keep what they were given.
+    /// </summary>
+    public static uint KernelMaxEntries(BpfMapType type, BpfMapFlags flags, uint maxEntries, int possibleCpus)
+    {
+        if (type is not (BpfMapType.LruHash or BpfMapType.LruPerCpuHash) || (flags & BpfMapFlags.NoCommonLru) == 0 || possibleCpus <= 0)
+        {
+            return maxEntries;
+        }
+
+        uint cpus = (uint)possibleCpus;
+        uint rounded = unchecked((maxEntries + cpus - 1) / cpus * cpus);
+        return rounded < maxEntries ? maxEntries / cpus * cpus : rounded;
+    }
+
+    /// <param name="expected">The definition.</param>
+    /// <param name="actual">What the kernel reports about the map.</param>
+    /// <param name="compareMaxEntries">Whether max entries count (not for inner maps the kernel lets differ).</param>
+    /// <param name="possibleCpus">
+    /// The runtime's possible CPUs, with which the kernel rounds the max entries of some maps
+    /// (<see cref="KernelMaxEntries"/>); 0 when unknown: the max entries are compared as given.
+    /// </param>
+    public static IReadOnlyList<BpfMapFieldMismatch> FindMismatches(BpfMapSpec expected, BpfMapInfo actual, bool compareMaxEntries, int possibleCpus = 0)
     {
         List<BpfMapFieldMismatch>? mismatches = null;
         void Add(string field, string e, string a) => (mismatches ??= new()).Add(new BpfMapFieldMismatch(field, e, a));
@@ -44,9 +69,13 @@ internal static class BpfMapRules
             Add(nameof(BpfMapInfo.ValueSize), Invariant(expected.ValueSize), Invariant(actual.ValueSize));
         }
 
-        if (compareMaxEntries && expected.MaxEntries != actual.MaxEntries)
+        uint expectedMaxEntries = KernelMaxEntries(expected.Type, expected.Flags, expected.MaxEntries, possibleCpus);
+        if (compareMaxEntries && expectedMaxEntries != actual.MaxEntries)
         {
-            Add(nameof(BpfMapInfo.MaxEntries), Invariant(expected.MaxEntries), Invariant(actual.MaxEntries));
+            string shown = expectedMaxEntries == expected.MaxEntries
+                ? Invariant(expected.MaxEntries)
+                : $"{Invariant(expectedMaxEntries)} ({Invariant(expected.MaxEntries)} rounded by the kernel for {possibleCpus} possible CPUs)";
+            Add(nameof(BpfMapInfo.MaxEntries), shown, Invariant(actual.MaxEntries));
         }
 
         BpfMapFlags ignored = FdOnlyFlags | KernelAddedFlags(expected.Type);

@@ -259,9 +259,15 @@ public sealed class BpfMapSpec : IEquatable<BpfMapSpec>
     /// <c>FromMap</c> do: type, key size, value size, max entries and flags, leaving out the flags
     /// the kernel adds itself and the fd-only ones. The name is not compared.
     /// </summary>
+    /// <param name="actual">What the kernel reports about the map.</param>
+    /// <param name="possibleCpus">
+    /// The runtime's possible CPUs (<see cref="BpfRuntime.PossibleCpus"/>): the kernel rounds the
+    /// max entries of LRU maps with <see cref="BpfMapFlags.NoCommonLru"/> up to a multiple of them.
+    /// 0 compares max entries as declared.
+    /// </param>
     /// <returns>Every field that differs; empty when the map matches.</returns>
-    public IReadOnlyList<BpfMapFieldMismatch> FindMismatches(BpfMapInfo actual) =>
-        BpfMapRules.FindMismatches(this, actual, compareMaxEntries: true);
+    public IReadOnlyList<BpfMapFieldMismatch> FindMismatches(BpfMapInfo actual, int possibleCpus = 0) =>
+        BpfMapRules.FindMismatches(this, actual, compareMaxEntries: true, possibleCpus);
 
     /// <summary>
     /// Compares a map found in, or about to be put into, a slot of an outer map with this inner

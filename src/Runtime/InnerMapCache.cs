@@ -5,39 +5,117 @@ namespace MapGen;
 
 /// <summary>
 /// The borrowed inner-map handles of one outer handle, by map ID, so that a steady-state typed
-/// lookup costs one system call. It remembers which slots each handle was found in: a handle is
-/// released when every slot it was found in has been replaced or deleted through the typed API
-/// (one inner map may sit in many slots), when the outer handle is disposed, or, past
-/// <see cref="Capacity"/> maps, when it is the least recently used.
+/// lookup costs one system call. It remembers which slots each map was found in (or put in): a
+/// handle is released when every slot it was found in has been replaced or deleted through the
+/// typed API (one inner map may sit in many slots), or when the outer handle is disposed.
 /// </summary>
+/// <remarks>
+/// <para>
+/// Only the lookup index is bounded (<see cref="Capacity"/> handles, least recently used out): a
+/// handle that leaves the index stays open, as the specification promises borrowed inner maps,
+/// and a later lookup of its map finds it again through <see cref="Add"/>.
+/// </para>
+/// <para>
+/// A lookup reads the slot before it notes what it found, so its answer may be older than an
+/// update or delete the typed API made meanwhile. A lookup therefore never overwrites a slot's
+/// note made by the typed API after the lookup began (<see cref="BeginLookup"/>): that would
+/// re-point the slot to the old map and release the new one.
+/// </para>
+/// <para>
+/// Each map's slots are counted (a reverse index by ID), so that noting, releasing and adding
+/// cost the same however many slots the outer map has.
+/// </para>
+/// </remarks>
 internal sealed class InnerMapCache
 {
     public const int Capacity = 1024;
 
     private readonly object _gate = new();
-    private readonly Dictionary<uint, Entry> _byId = new();
-    private readonly LinkedList<Entry> _recency = new();
-    private readonly Dictionary<byte[], uint> _slotIds = new(ByteArrayComparer.Instance);
 
-    /// <summary>Finds the handle of map <paramref name="id"/>, and notes that it was found in <paramref name="slot"/>.</summary>
-    public bool TryGet(uint id, ReadOnlySpan<byte> slot, out BpfMap map)
+    /// <summary>Every handle held: those in the lookup index and those evicted from it.</summary>
+    private readonly Dictionary<uint, Entry> _handles = new();
+
+    /// <summary>The lookup index, most recently used first.</summary>
+    private readonly LinkedList<Entry> _index = new();
+
+    /// <summary>What each slot was last seen or put to hold.</summary>
+    private readonly Dictionary<byte[], SlotNote> _slots = new(ByteArrayComparer.Instance);
+
+    /// <summary>The reverse of <see cref="_slots"/>: how many slots are noted as holding each map ID.</summary>
+    private readonly Dictionary<uint, int> _slotCounts = new();
+
+    /// <summary>How many slot changes the typed API made: the stamp of the latest one.</summary>
+    private long _changes;
+
+    private bool _closed;
+
+    /// <summary>A cache that is closed from the start: the one a closed outer handle has.</summary>
+    public static InnerMapCache Closed { get; } = new() { _closed = true };
+
+    /// <summary>How many handles are held (in the lookup index or not).</summary>
+    public int Count
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _handles.Count;
+            }
+        }
+    }
+
+    /// <summary>How many handles the lookup index holds (at most <see cref="Capacity"/>).</summary>
+    internal int IndexedCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _index.Count;
+            }
+        }
+    }
+
+    /// <summary>How many slots are noted as holding map <paramref name="id"/>.</summary>
+    internal int SlotsNoted(uint id)
+    {
+        lock (_gate)
+        {
+            return _slotCounts.GetValueOrDefault(id);
+        }
+    }
+
+    /// <summary>The stamp to pass to <see cref="TryGet"/> and <see cref="Add"/>: read it before reading the slot from the kernel.</summary>
+    public long BeginLookup()
+    {
+        lock (_gate)
+        {
+            return _changes;
+        }
+    }
+
+    /// <summary>
+    /// Finds the indexed handle of map <paramref name="id"/>, and notes that it was found in
+    /// <paramref name="slot"/> by a lookup that began at <paramref name="lookupStamp"/>.
+    /// </summary>
+    public bool TryGet(uint id, ReadOnlySpan<byte> slot, long lookupStamp, out BpfMap map)
     {
         BpfMap? released;
         lock (_gate)
         {
-            if (!_byId.TryGetValue(id, out Entry? entry) || entry.Map.IsDisposed)
+            if (_closed || !_handles.TryGetValue(id, out Entry? entry) || entry.Node is null || entry.Map.IsDisposed)
             {
                 map = null!;
                 return false;
             }
 
-            if (entry.Node != _recency.First)
+            if (entry.Node != _index.First)
             {
-                _recency.Remove(entry.Node);
-                _recency.AddFirst(entry.Node);
+                _index.Remove(entry.Node);
+                _index.AddFirst(entry.Node);
             }
 
-            released = NoteSlot(slot, id);
+            released = NoteLookup(slot, id, lookupStamp);
             map = entry.Map;
         }
 
@@ -46,42 +124,61 @@ internal sealed class InnerMapCache
     }
 
     /// <summary>
-    /// Adds a borrowed handle found in <paramref name="slot"/>; returns the one to use (another
-    /// thread may have added the same map first).
+    /// Adds a borrowed handle found in <paramref name="slot"/> by a lookup that began at
+    /// <paramref name="lookupStamp"/>; returns the one to use (a handle of the same map may
+    /// already be held: then <paramref name="map"/> is closed).
     /// </summary>
-    public BpfMap Add(BpfMap map, ReadOnlySpan<byte> slot)
+    /// <exception cref="ObjectDisposedException">The outer handle was closed (<see cref="Clear"/>); <paramref name="map"/> is closed.</exception>
+    public BpfMap Add(BpfMap map, ReadOnlySpan<byte> slot, long lookupStamp)
     {
         var toClose = new List<BpfMap>(2);
-        BpfMap result;
+        BpfMap? result = null;
         lock (_gate)
         {
-            if (_byId.TryGetValue(map.Id, out Entry? existing) && !existing.Map.IsDisposed)
+            if (_closed)
             {
-                result = existing.Map;
                 toClose.Add(map);
             }
             else
             {
-                if (existing is not null)
+                if (_handles.TryGetValue(map.Id, out Entry? existing) && !existing.Map.IsDisposed)
                 {
-                    Forget(existing);
+                    toClose.Add(map);
+                    if (existing.Node is null)
+                    {
+                        // Evicted from the index but still held: index it again.
+                        existing.Node = _index.AddFirst(existing);
+                    }
+                    else if (existing.Node != _index.First)
+                    {
+                        _index.Remove(existing.Node);
+                        _index.AddFirst(existing.Node);
+                    }
+
+                    result = existing.Map;
+                }
+                else
+                {
+                    if (existing is not null)
+                    {
+                        Forget(existing);
+                    }
+
+                    var entry = new Entry(map);
+                    entry.Node = _index.AddFirst(entry);
+                    _handles[map.Id] = entry;
+                    result = map;
                 }
 
-                var entry = new Entry(map) { Slots = SlotsHolding(map.Id) };
-                entry.Node = _recency.AddFirst(entry);
-                _byId[map.Id] = entry;
-                result = map;
-                if (_byId.Count > Capacity)
+                if (_index.Count > Capacity && Evict(_index.Last!.Value) is { } evicted)
                 {
-                    Entry oldest = _recency.Last!.Value;
-                    Forget(oldest);
-                    toClose.Add(oldest.Map);
+                    toClose.Add(evicted);
                 }
-            }
 
-            if (NoteSlot(slot, map.Id) is { } released)
-            {
-                toClose.Add(released);
+                if (NoteLookup(slot, map.Id, lookupStamp) is { } released)
+                {
+                    toClose.Add(released);
+                }
             }
         }
 
@@ -90,7 +187,8 @@ internal sealed class InnerMapCache
             closed.Close();
         }
 
-        return result;
+        return result ?? throw new ObjectDisposedException(nameof(BpfMap),
+            $"The outer map's handle was disposed while a lookup found inner map '{map.Name}' (ID {map.Id}).");
     }
 
     /// <summary>
@@ -99,35 +197,39 @@ internal sealed class InnerMapCache
     /// </summary>
     public void SlotChanged(ReadOnlySpan<byte> slot, uint newId)
     {
-        BpfMap? released;
+        BpfMap? released = null;
         lock (_gate)
         {
-            released = newId == 0 ? ForgetSlot(slot) : NoteSlot(slot, newId);
+            if (!_closed)
+            {
+                long stamp = ++_changes;
+                var slots = _slots.GetAlternateLookup<ReadOnlySpan<byte>>();
+                if (newId == 0)
+                {
+                    released = slots.Remove(slot, out _, out SlotNote previous) ? UncountSlot(previous.Id) : null;
+                }
+                else
+                {
+                    released = SetNote(slot, new SlotNote(newId, stamp));
+                }
+            }
         }
 
         released?.Close();
     }
 
-    public int Count
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _byId.Count;
-            }
-        }
-    }
-
+    /// <summary>Releases every handle and refuses new ones: the outer handle is closed.</summary>
     public void Clear()
     {
         List<Entry> released;
         lock (_gate)
         {
-            released = new List<Entry>(_recency);
-            _byId.Clear();
-            _recency.Clear();
-            _slotIds.Clear();
+            _closed = true;
+            released = new List<Entry>(_handles.Values);
+            _handles.Clear();
+            _index.Clear();
+            _slots.Clear();
+            _slotCounts.Clear();
         }
 
         foreach (Entry entry in released)
@@ -136,44 +238,47 @@ internal sealed class InnerMapCache
         }
     }
 
-    /// <summary>Records that <paramref name="slot"/> holds <paramref name="id"/>; returns a handle to close if the slot's previous map is no longer in any slot.</summary>
-    private BpfMap? NoteSlot(ReadOnlySpan<byte> slot, uint id)
+    /// <summary>
+    /// A lookup that began at <paramref name="lookupStamp"/> found <paramref name="id"/> in
+    /// <paramref name="slot"/>. It does not overwrite a note the typed API made after it began.
+    /// </summary>
+    private BpfMap? NoteLookup(ReadOnlySpan<byte> slot, uint id, long lookupStamp)
     {
-        var slots = _slotIds.GetAlternateLookup<ReadOnlySpan<byte>>();
-        if (slots.TryGetValue(slot, out uint previous))
+        var slots = _slots.GetAlternateLookup<ReadOnlySpan<byte>>();
+        if (slots.TryGetValue(slot, out SlotNote previous) && (previous.Id == id || previous.Stamp > lookupStamp))
         {
-            if (previous == id)
-            {
-                return null;
-            }
-
-            slots[slot] = id;
-            CountSlot(id);
-            return UncountSlot(previous);
+            return null;
         }
 
-        slots[slot] = id;
-        CountSlot(id);
-        return null;
+        return SetNote(slot, new SlotNote(id, lookupStamp));
     }
 
-    private BpfMap? ForgetSlot(ReadOnlySpan<byte> slot)
+    /// <summary>Records <paramref name="note"/> for <paramref name="slot"/>; returns a handle to close if the slot's previous map is no longer in any slot.</summary>
+    private BpfMap? SetNote(ReadOnlySpan<byte> slot, SlotNote note)
     {
-        var slots = _slotIds.GetAlternateLookup<ReadOnlySpan<byte>>();
-        return slots.Remove(slot, out _, out uint previous) ? UncountSlot(previous) : null;
-    }
-
-    private void CountSlot(uint id)
-    {
-        if (_byId.TryGetValue(id, out Entry? entry))
+        var slots = _slots.GetAlternateLookup<ReadOnlySpan<byte>>();
+        bool had = slots.TryGetValue(slot, out SlotNote previous);
+        slots[slot] = note;
+        if (had && previous.Id == note.Id)
         {
-            entry.Slots++;
+            return null;
         }
+
+        _slotCounts[note.Id] = _slotCounts.GetValueOrDefault(note.Id) + 1;
+        return had ? UncountSlot(previous.Id) : null;
     }
 
     private BpfMap? UncountSlot(uint id)
     {
-        if (_byId.TryGetValue(id, out Entry? entry) && --entry.Slots <= 0)
+        int remaining = _slotCounts.GetValueOrDefault(id) - 1;
+        if (remaining > 0)
+        {
+            _slotCounts[id] = remaining;
+            return null;
+        }
+
+        _slotCounts.Remove(id);
+        if (_handles.TryGetValue(id, out Entry? entry))
         {
             Forget(entry);
             return entry.Map;
@@ -182,48 +287,39 @@ internal sealed class InnerMapCache
         return null;
     }
 
-    /// <summary>Counts the slots already noted as holding <paramref name="id"/> (before its handle was cached).</summary>
-    private int SlotsHolding(uint id)
+    /// <summary>Takes the least recently used entry out of the index; returns its handle to close only if no noted slot holds its map.</summary>
+    private BpfMap? Evict(Entry entry)
     {
-        int count = 0;
-        foreach (uint slotId in _slotIds.Values)
+        _index.Remove(entry.Node!);
+        entry.Node = null;
+        if (_slotCounts.ContainsKey(entry.Map.Id))
         {
-            count += slotId == id ? 1 : 0;
+            return null;
         }
 
-        return count;
+        // Found in a slot that the typed API changed while the lookup ran: nothing holds it.
+        _handles.Remove(entry.Map.Id);
+        return entry.Map;
     }
 
-    /// <summary>Drops an entry and the slots that point at it (rare: release and eviction only).</summary>
     private void Forget(Entry entry)
     {
-        _byId.Remove(entry.Map.Id);
-        _recency.Remove(entry.Node);
-        List<byte[]>? stale = null;
-        foreach (KeyValuePair<byte[], uint> pair in _slotIds)
+        _handles.Remove(entry.Map.Id);
+        if (entry.Node is not null)
         {
-            if (pair.Value == entry.Map.Id)
-            {
-                (stale ??= new()).Add(pair.Key);
-            }
-        }
-
-        if (stale is not null)
-        {
-            foreach (byte[] key in stale)
-            {
-                _slotIds.Remove(key);
-            }
+            _index.Remove(entry.Node);
+            entry.Node = null;
         }
     }
+
+    /// <summary>A slot's map, and the stamp of the typed change that put it there (or of the lookup that found it).</summary>
+    private readonly record struct SlotNote(uint Id, long Stamp);
 
     private sealed class Entry(BpfMap map)
     {
         public BpfMap Map { get; } = map;
 
-        public LinkedListNode<Entry> Node { get; set; } = null!;
-
-        /// <summary>How many slots this handle was found in (or put in) and still holds.</summary>
-        public int Slots { get; set; }
+        /// <summary>Its node in the lookup index; null once evicted from it.</summary>
+        public LinkedListNode<Entry>? Node { get; set; }
     }
 }

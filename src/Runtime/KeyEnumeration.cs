@@ -37,10 +37,12 @@ internal static class KeyEnumeration
     }
 
     /// <summary>The <c>get_next_key</c> walk: the default of <see cref="BpfMap.EnumerateKeys"/>.</summary>
-    public static IEnumerable<byte[]> WalkKeys(BpfMap map)
+    /// <param name="map">The map.</param>
+    /// <param name="after">The key to walk on from (not yielded); null: from the first key.</param>
+    public static IEnumerable<byte[]> WalkKeys(BpfMap map, byte[]? after = null)
     {
         var seen = new HashSet<byte[]>(ByteArrayComparer.Instance);
-        byte[] current = Array.Empty<byte>();
+        byte[] current = after ?? Array.Empty<byte>();
         // A walk that is restarted by concurrent deletes revisits keys it has seen; bound the
         // total steps so that it ends even while other threads keep changing the map.
         long budget = 4L * ((long)map.Info.MaxEntries + 1) + 1024;
@@ -68,12 +70,12 @@ internal static class KeyEnumeration
 
     /// <summary>
     /// The <c>get_next_key</c> walk without the keys whose lookup finds nothing: the indexes of an
-    /// array of maps' filled slots, as the kernel's batched read gives them.
+    /// array of maps' (or a devmap's) filled slots, as the kernel's batched read gives them.
     /// </summary>
-    public static IEnumerable<byte[]> WalkFilledSlots(BpfMap map)
+    public static IEnumerable<byte[]> WalkFilledSlots(BpfMap map, byte[]? after = null)
     {
         byte[] value = new byte[map.UserValueSize];
-        foreach (byte[] key in WalkKeys(map))
+        foreach (byte[] key in WalkKeys(map, after))
         {
             BpfErrno errno = map.TryLookup(key, value);
             if (errno == BpfErrno.None)
@@ -91,10 +93,10 @@ internal static class KeyEnumeration
     /// The <c>get_next_key</c> walk with a lookup of each key: the default of
     /// <see cref="BpfMap.EnumerateEntries"/>. Keys deleted between the two calls are skipped.
     /// </summary>
-    public static IEnumerable<RawEntry> WalkEntries(BpfMap map)
+    public static IEnumerable<RawEntry> WalkEntries(BpfMap map, byte[]? after = null)
     {
         byte[] value = new byte[map.UserValueSize];
-        foreach (byte[] key in WalkKeys(map))
+        foreach (byte[] key in WalkKeys(map, after))
         {
             BpfErrno errno = map.TryLookup(key, value);
             if (errno == BpfErrno.ENOENT)

@@ -179,7 +179,8 @@ public sealed class BatchTests
         Assert.Equal(2, written);
         Assert.False(KernelFeatures.MayUpdateBatch(BpfMapType.DevMap));
 
-        Assert.Equal([0U, 1U, 2U, 3U], KeyEnumeration.RawKeys(devMap).Select(k => ReadU32(k)));
+        // The get_next_key walk counts every index; the empty slots of a device map are no keys.
+        Assert.Equal([0U, 2U], KeyEnumeration.RawKeys(devMap).Select(k => ReadU32(k)));
         Assert.Equal([(0U, 1U), (2U, 1U)], KeyEnumeration.RawEntries(devMap).Select(e => (ReadU32(e.Key.Span), ReadU32(e.Value.Span))));
     }
 

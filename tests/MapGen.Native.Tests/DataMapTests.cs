@@ -190,7 +190,7 @@ public sealed class DataMapTests
 
     internal static int PossibleCpusFromSysfs()
     {
-        Assert.True(NativeSupport.TryParsePossibleCpus(File.ReadAllText("/sys/devices/system/cpu/possible"), out int count));
+        Assert.True(PossibleCpuList.TryParse(File.ReadAllText("/sys/devices/system/cpu/possible"), out int count));
         return count;
     }
 }

@@ -8,20 +8,32 @@ public sealed class OptionsTests
     [Theory]
     [InlineData("0", 1)]
     [InlineData("0-3\n", 4)]
-    [InlineData("0,2-5", 6)]
-    [InlineData("0-1,7", 8)]
+    [InlineData("0,2-5", 5)]
+    [InlineData("0-1,7", 3)]
     [InlineData("", null)]
     [InlineData("x", null)]
     [InlineData("0-", null)]
     [InlineData("1,,2", null)]
-    public void Possible_cpus_are_the_highest_index_plus_one_as_libbpf_counts(string text, int? expected) =>
-        Assert.Equal(expected, EmulatedRuntimeOptions.ParsePossibleCpus(text));
+    [InlineData("3-1", null)]
+    public void Possible_cpus_are_the_cpus_listed_as_the_kernel_and_libbpf_count_them(string text, int? expected) =>
+        // num_possible_cpus() counts the CPUs of the list, holes left out: not the highest index + 1.
+        Assert.Equal(expected, PossibleCpuList.TryParse(text, out int count) ? count : null);
+
+    [Theory]
+    [InlineData(4, 1, 4)]
+    [InlineData(2, 8, 2)]
+    [InlineData(null, 3, 3)]
+    [InlineData(5000, 1, EmulatedRuntimeOptions.MaxPossibleCpus)]
+    public void The_default_cpus_are_the_hosts_possible_cpus_not_the_processor_count(int? hostPossible, int processorCount, int expected) =>
+        // ProcessorCount follows affinity and container limits; per-CPU values follow the possible CPUs.
+        Assert.Equal(expected, EmulatedRuntimeOptions.DefaultPossibleCpus(hostPossible, processorCount));
 
     [Fact]
     public void Defaults_are_this_machines_cpus_and_lo()
     {
         var options = new EmulatedRuntimeOptions();
-        Assert.Equal(Math.Min(Environment.ProcessorCount, EmulatedRuntimeOptions.MaxPossibleCpus), options.PossibleCpus);
+        int? host = OperatingSystem.IsLinux() && PossibleCpuList.TryParse(File.ReadAllText("/sys/devices/system/cpu/possible"), out int listed) ? listed : null;
+        Assert.Equal(Math.Min(host ?? Environment.ProcessorCount, EmulatedRuntimeOptions.MaxPossibleCpus), options.PossibleCpus);
         Assert.Equal([new EmulatedNetworkInterface("lo", 1)], options.NetworkInterfaces);
         using BpfRuntime rt = BpfRuntime.CreateEmulated();
         Assert.Equal(options.PossibleCpus, rt.PossibleCpus);
@@ -64,7 +76,8 @@ public sealed class OptionsTests
             return;
         }
 
-        Assert.Equal(EmulatedRuntimeOptions.ParsePossibleCpus(File.ReadAllText("/sys/devices/system/cpu/possible")), options.PossibleCpus);
+        Assert.True(PossibleCpuList.TryParse(File.ReadAllText("/sys/devices/system/cpu/possible"), out int possible));
+        Assert.Equal(possible, options.PossibleCpus);
         foreach (string dir in Directory.EnumerateDirectories("/sys/class/net"))
         {
             int ifindex = int.Parse(File.ReadAllText(Path.Combine(dir, "ifindex")).Trim(), System.Globalization.CultureInfo.InvariantCulture);

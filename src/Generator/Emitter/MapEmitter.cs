@@ -131,7 +131,7 @@ internal static class MapEmitter
         w.Doc("Opens the map pinned at <paramref name=\"pinnedPath\"/> (and checks it), or creates and pins it there.");
         w.Line($"public static {self} OpenOrCreate(global::MapGen.BpfRuntime runtime, string pinnedPath) => new({Ops}.OpenOrCreate(runtime, pinnedPath, Spec));");
         w.Line();
-        w.Doc("Takes ownership of a raw handle (from <c>OpenById</c>, say) after checking it against <see cref=\"Spec\"/>.");
+        w.Doc("Takes ownership of a raw handle (from <c>OpenById</c>, say) after checking it against <see cref=\"Spec\"/>; a borrowed handle is duplicated into an owned one.");
         w.Line($"public static {self} FromMap(global::MapGen.BpfMap map) => new({Ops}.FromMap(map, Spec));");
         w.Line();
         w.Doc("Pins the map at <paramref name=\"path\"/>.");

@@ -86,7 +86,7 @@ public static class DataMapOperations
     {
         if (!TryLookup<TKey, TKeyCodec, TValue, TValueCodec>(map, mapName, in key, out TValue value))
         {
-            ThrowKeyNotFound(map!.Name, key);
+            ThrowKeyNotFound<TKey, TKeyCodec>(map!.Name, in key);
         }
 
         return value;
@@ -221,7 +221,7 @@ public static class DataMapOperations
         var values = new TValue[live.Runtime.PossibleCpus];
         if (!TryLookupPerCpu<TKey, TKeyCodec, TValue, TValueCodec>(live, mapName, in key, values))
         {
-            ThrowKeyNotFound(live.Name, key);
+            ThrowKeyNotFound<TKey, TKeyCodec>(live.Name, in key);
         }
 
         return values;
@@ -343,8 +343,9 @@ public static class DataMapOperations
     }
 
     [System.Diagnostics.CodeAnalysis.DoesNotReturn]
-    private static void ThrowKeyNotFound<TKey>(string mapName, TKey key) =>
-        throw new KeyNotFoundException($"The key {key} is not in map '{mapName}'.");
+    private static void ThrowKeyNotFound<TKey, TKeyCodec>(string mapName, in TKey key)
+        where TKeyCodec : IBpfCodec<TKey> =>
+        throw new KeyNotFoundException($"The key {KeyText.Format<TKey, TKeyCodec>(in key)} is not in map '{mapName}'.");
 
     private static void Return(byte[]? rented)
     {

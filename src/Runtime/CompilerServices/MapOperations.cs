@@ -87,7 +87,14 @@ public static class MapOperations
         }
     }
 
-    /// <summary>Takes ownership of <paramref name="map"/> after checking it against <paramref name="spec"/>.</summary>
+    /// <summary>
+    /// Takes ownership of <paramref name="map"/> after checking it against <paramref name="spec"/>.
+    /// A borrowed handle (<see cref="BpfMap.IsOwned"/> false: an inner map from an outer lookup,
+    /// which its outer handle closes) cannot be owned: the result is then an owned duplicate
+    /// (<see cref="BpfMap.Duplicate"/>), which lives on after the outer handle is disposed, and
+    /// the borrowed handle stays with its outer handle.
+    /// </summary>
+    /// <returns><paramref name="map"/> itself when it is owned, else an owned duplicate of it.</returns>
     /// <exception cref="BpfMapMismatchException">The map differs from the declaration (the handle is left open).</exception>
     public static BpfMap FromMap(BpfMap map, BpfMapSpec spec)
     {
@@ -95,7 +102,7 @@ public static class MapOperations
         ArgumentNullException.ThrowIfNull(spec);
         map.ThrowIfDisposed();
         ThrowIfMismatched(map, spec, $"Map '{map.Name}' (ID {map.Id})");
-        return map;
+        return map.IsOwned ? map : map.Duplicate();
     }
 
     /// <summary>Pins the map of a generated struct.</summary>
@@ -106,7 +113,7 @@ public static class MapOperations
 
     internal static void ThrowIfMismatched(BpfMap map, BpfMapSpec spec, string subject)
     {
-        var mismatches = spec.FindMismatches(map.Info);
+        var mismatches = spec.FindMismatches(map.Info, map.Runtime.PossibleCpus);
         if (mismatches.Count != 0)
         {
             throw new BpfMapMismatchException(spec.Name, subject, mismatches);

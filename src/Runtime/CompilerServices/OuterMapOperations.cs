@@ -42,7 +42,7 @@ public static class OuterMapOperations
     {
         if (!TryLookup<TKey, TKeyCodec, TInner>(outer, mapName, in key, out TInner inner))
         {
-            throw new KeyNotFoundException($"The slot {key} of outer map '{outer!.Name}' is empty.");
+            throw new KeyNotFoundException($"The slot {KeyText.Format<TKey, TKeyCodec>(in key)} of outer map '{outer!.Name}' is empty.");
         }
 
         return inner;
@@ -61,8 +61,16 @@ public static class OuterMapOperations
         Span<byte> keyBytes = stackalloc byte[TKeyCodec.Size];
         TKeyCodec.Write(keyBytes, in key);
         Span<byte> fd = stackalloc byte[sizeof(int)];
-        System.Runtime.InteropServices.MemoryMarshal.Write(fd, innerMap.Fd);
-        BpfErrno errno = live.TryUpdate(keyBytes, fd, flags);
+        BpfErrno errno;
+        // The inner map's fd is held open across the system call: a concurrent close (of a
+        // borrowed inner map whose slot another thread replaced) must not let the kernel reuse
+        // the number for another map before the update reads it.
+        using (FdLease lease = innerMap.LeaseFd())
+        {
+            System.Runtime.InteropServices.MemoryMarshal.Write(fd, lease.Fd);
+            errno = live.TryUpdate(keyBytes, fd, flags);
+        }
+
         if (errno != BpfErrno.None)
         {
             throw new BpfException(errno, "update", live.Name, OuterUpdateHint(errno, live, flags));
@@ -92,15 +100,33 @@ public static class OuterMapOperations
         byte[] keyBytes = new byte[keys.Length * keySize];
         byte[] fds = new byte[inners.Length * sizeof(int)];
         uint[] ids = new uint[inners.Length];
-        for (int i = 0; i < keys.Length; i++)
+        // Every inner map's fd is held open until the batch is written (see Update).
+        BpfMap[] leased = new BpfMap[inners.Length];
+        int leasedCount = 0;
+        BpfErrno errno;
+        int written;
+        try
         {
-            BpfMap innerMap = CheckInner(live, inners[i].Map, TInner.Spec, nameof(inners));
-            TKeyCodec.Write(keyBytes.AsSpan(i * keySize, keySize), in keys[i]);
-            System.Runtime.InteropServices.MemoryMarshal.Write(fds.AsSpan(i * sizeof(int)), innerMap.Fd);
-            ids[i] = innerMap.Id;
+            for (int i = 0; i < keys.Length; i++)
+            {
+                BpfMap innerMap = CheckInner(live, inners[i].Map, TInner.Spec, nameof(inners));
+                innerMap.AddFdRef();
+                leased[leasedCount++] = innerMap;
+                TKeyCodec.Write(keyBytes.AsSpan(i * keySize, keySize), in keys[i]);
+                System.Runtime.InteropServices.MemoryMarshal.Write(fds.AsSpan(i * sizeof(int)), innerMap.FdUnchecked);
+                ids[i] = innerMap.Id;
+            }
+
+            errno = live.UpdateBatch(keyBytes, fds, keys.Length, BpfUpdateFlags.Any, out written);
+        }
+        finally
+        {
+            for (int i = 0; i < leasedCount; i++)
+            {
+                leased[i].ReleaseFdRef();
+            }
         }
 
-        BpfErrno errno = live.UpdateBatch(keyBytes, fds, keys.Length, BpfUpdateFlags.Any, out int written);
         for (int i = 0; i < written; i++)
         {
             live.InnerMaps.SlotChanged(keyBytes.AsSpan(i * keySize, keySize), ids[i]);
@@ -167,6 +193,8 @@ public static class OuterMapOperations
         Span<byte> idBytes = stackalloc byte[sizeof(uint)];
         for (int attempt = 0; attempt < OpenAttempts; attempt++)
         {
+            // Read before the slot: a typed change after this is newer than what the lookup finds.
+            long lookupStamp = outer.InnerMaps.BeginLookup();
             BpfErrno errno = outer.TryLookup(key, idBytes);
             if (errno == BpfErrno.ENOENT)
             {
@@ -180,7 +208,7 @@ public static class OuterMapOperations
             }
 
             uint id = System.Runtime.InteropServices.MemoryMarshal.Read<uint>(idBytes);
-            if (outer.InnerMaps.TryGet(id, key, out BpfMap cached))
+            if (outer.InnerMaps.TryGet(id, key, lookupStamp, out BpfMap cached))
             {
                 inner = cached;
                 return true;
@@ -205,7 +233,7 @@ public static class OuterMapOperations
                 throw new BpfMapMismatchException(innerSpec.Name, $"The map '{opened.Name}' (ID {id}) in a slot of '{outer.Name}'", mismatches);
             }
 
-            inner = outer.InnerMaps.Add(opened, key);
+            inner = outer.InnerMaps.Add(opened, key, lookupStamp);
             return true;
         }
 

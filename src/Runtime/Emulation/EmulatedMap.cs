@@ -1,4 +1,5 @@
 using System;
+using System.Threading;
 
 namespace MapGen.Emulation;
 
@@ -19,6 +20,9 @@ internal sealed class EmulatedMap : BpfMap
     private readonly bool _canWrite;
     private HashTable? _directReads;
     private HashMap? _directWrites;
+
+    /// <summary>The open handle's own reference plus one per <see cref="BpfMap.LeaseFd"/> lease; the fd is closed at 0.</summary>
+    private int _fdRefs = 1;
 
     public EmulatedMap(EmulatedRuntime runtime, OpenFile file, int fd, bool owned)
         : base(runtime, file.Map.Info, owned)
@@ -55,6 +59,9 @@ internal sealed class EmulatedMap : BpfMap
 
     /// <summary>The <see cref="BpfMapType.Hash"/> map that typed updates write directly, when this fd may write it; null once closed.</summary>
     internal HashMap? DirectWrites => _directWrites;
+
+    /// <summary>The map object behind the fd (for tests of what happens after the handle is closed).</summary>
+    internal KernelMap KernelMap => _map;
 
     /// <summary>Whether the runtime of this handle is disposed (its maps are gone).</summary>
     internal bool IsRuntimeDisposed => _runtime.IsDisposed;
@@ -120,7 +127,39 @@ internal sealed class EmulatedMap : BpfMap
     {
         _directReads = null;
         _directWrites = null;
-        _runtime.Close(_fd, _file);
+        ReleaseFdRefCore();
+    }
+
+    private protected override bool TryAddFdRefCore()
+    {
+        int refs = Volatile.Read(ref _fdRefs);
+        while (refs > 0)
+        {
+            int seen = Interlocked.CompareExchange(ref _fdRefs, refs + 1, refs);
+            if (seen == refs)
+            {
+                // A close that came first leaves the fd to the last lease: refuse new ones.
+                if (IsDisposed)
+                {
+                    ReleaseFdRefCore();
+                    return false;
+                }
+
+                return true;
+            }
+
+            refs = seen;
+        }
+
+        return false;
+    }
+
+    private protected override void ReleaseFdRefCore()
+    {
+        if (Interlocked.Decrement(ref _fdRefs) == 0)
+        {
+            _runtime.Close(_fd, _file);
+        }
     }
 
     private void ThrowIfRuntimeDisposed()

@@ -17,12 +17,17 @@ public sealed class EmulatedRuntimeOptions
 
     private static readonly EmulatedNetworkInterface[] s_loopbackOnly = [new EmulatedNetworkInterface("lo", 1)];
 
-    private readonly int _possibleCpus = Math.Clamp(Environment.ProcessorCount, 1, MaxPossibleCpus);
+    /// <summary>The machine's possible CPUs (Linux: <c>/sys/devices/system/cpu/possible</c>; elsewhere the processor count).</summary>
+    private static readonly int s_hostPossibleCpus = DefaultPossibleCpus(PossibleCpuList.ReadHost(), Environment.ProcessorCount);
+
+    private readonly int _possibleCpus = s_hostPossibleCpus;
     private readonly IReadOnlyList<EmulatedNetworkInterface> _networkInterfaces = s_loopbackOnly;
 
     /// <summary>
-    /// The number of possible CPUs (the kernel's <c>num_possible_cpus()</c>). Default: the number
-    /// of processors of this machine.
+    /// The number of possible CPUs (the kernel's <c>num_possible_cpus()</c>). Default: this
+    /// machine's, on Linux the CPUs listed in <c>/sys/devices/system/cpu/possible</c> (not
+    /// <see cref="Environment.ProcessorCount"/>, which affinity and container limits lower);
+    /// elsewhere, or when that file cannot be read, <see cref="Environment.ProcessorCount"/>.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is not between 1 and <see cref="MaxPossibleCpus"/>.</exception>
     public int PossibleCpus
@@ -73,9 +78,13 @@ public sealed class EmulatedRuntimeOptions
         }
     }
 
+    /// <summary>The default possible CPUs: the host's list when there is one, else the processor count, within 1..<see cref="MaxPossibleCpus"/>.</summary>
+    internal static int DefaultPossibleCpus(int? hostPossibleCpus, int processorCount) =>
+        Math.Clamp(hostPossibleCpus ?? processorCount, 1, MaxPossibleCpus);
+
     /// <summary>
     /// Options that copy this machine: on Linux the possible CPUs from
-    /// <c>/sys/devices/system/cpu/possible</c> (counted as libbpf does: highest index + 1) and the
+    /// <c>/sys/devices/system/cpu/possible</c> (counted as libbpf does: the CPUs of every range) and the
     /// interfaces from <c>/sys/class/net/*/ifindex</c>; elsewhere, or when those cannot be read,
     /// the defaults.
     /// </summary>
@@ -87,45 +96,13 @@ public sealed class EmulatedRuntimeOptions
             return options;
         }
 
-        int? cpus = TryReadText("/sys/devices/system/cpu/possible") is { } possible ? ParsePossibleCpus(possible) : null;
+        int? cpus = PossibleCpuList.ReadHost();
         IReadOnlyList<EmulatedNetworkInterface>? interfaces = ReadHostInterfaces();
         return new EmulatedRuntimeOptions
         {
             PossibleCpus = cpus is { } n ? Math.Min(n, MaxPossibleCpus) : options.PossibleCpus,
             NetworkInterfaces = interfaces is { Count: > 0 } ? interfaces : options.NetworkInterfaces,
         };
-    }
-
-    /// <summary>
-    /// Parses a CPU list such as <c>0-3</c> or <c>0,2-5</c> into the number of possible CPUs, the
-    /// highest index + 1 (libbpf's <c>libbpf_num_possible_cpus</c>); null when it is not a CPU list.
-    /// </summary>
-    internal static int? ParsePossibleCpus(string text)
-    {
-        int highest = -1;
-        foreach (string part in text.Trim().Split(',', StringSplitOptions.TrimEntries))
-        {
-            if (part.Length == 0)
-            {
-                return null;
-            }
-
-            int dash = part.IndexOf('-', StringComparison.Ordinal);
-            string last = dash < 0 ? part : part[(dash + 1)..];
-            if (dash >= 0 && !int.TryParse(part.AsSpan(0, dash), NumberStyles.None, CultureInfo.InvariantCulture, out _))
-            {
-                return null;
-            }
-
-            if (!int.TryParse(last, NumberStyles.None, CultureInfo.InvariantCulture, out int index))
-            {
-                return null;
-            }
-
-            highest = Math.Max(highest, index);
-        }
-
-        return highest < 0 ? null : highest + 1;
     }
 
     private static List<EmulatedNetworkInterface>? ReadHostInterfaces()

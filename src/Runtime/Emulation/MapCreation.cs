@@ -263,17 +263,8 @@ internal static class MapCreation
 
     private static BpfErrno HtabAlloc(in CreateRequest r, out uint maxEntries)
     {
-        maxEntries = r.MaxEntries;
-        if ((r.Flags & BpfMapFlags.NoCommonLru) != 0)
-        {
-            // Each CPU's LRU list gets the same number of elements (u32 arithmetic, as in the kernel).
-            uint cpus = (uint)r.PossibleCpus;
-            maxEntries = unchecked((r.MaxEntries + cpus - 1) / cpus * cpus);
-            if (maxEntries < r.MaxEntries)
-            {
-                maxEntries = r.MaxEntries / cpus * cpus;
-            }
-        }
+        // With NoCommonLru each CPU's LRU list gets the same number of elements (u32 arithmetic, as in the kernel).
+        maxEntries = BpfMapRules.KernelMaxEntries(r.Type, r.Flags, r.MaxEntries, r.PossibleCpus);
 
         // The buckets (16 bytes each, a power of two) must be addressable with 32 bits.
         return maxEntries > 1u << 31 || RoundUpPow2(maxEntries) > uint.MaxValue / 16 ? BpfErrno.E2BIG : BpfErrno.None;

@@ -127,6 +127,13 @@ internal sealed class ArrayOfMaps : KernelMap
     /// <summary><c>bpf_fd_array_map_update_elem</c>: flags, then the index, then the fd.</summary>
     private BpfErrno UpdateLocked(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, BpfUpdateFlags flags)
     {
+        if (References == 0)
+        {
+            // Freed (its slots released) by a close that raced with this call: the kernel's fdget
+            // would have failed, and a reference put in now would never be released.
+            return BpfErrno.EBADF;
+        }
+
         if (flags != BpfUpdateFlags.Any)
         {
             return BpfErrno.EINVAL;
@@ -271,6 +278,12 @@ internal sealed class HashOfMaps : KernelMap
     /// <summary><c>bpf_fd_htab_map_update_elem</c>: the fd first, then the flags, then the element.</summary>
     private BpfErrno UpdateLocked(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, BpfUpdateFlags flags)
     {
+        if (References == 0)
+        {
+            // Freed by a close that raced with this call (see ArrayOfMaps).
+            return BpfErrno.EBADF;
+        }
+
         BpfErrno errno = _runtime.GetInnerMapLocked(MemoryMarshal.Read<int>(value), _template, out KernelMap? inner);
         if (errno != BpfErrno.None)
         {

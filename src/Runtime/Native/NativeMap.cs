@@ -143,6 +143,23 @@ internal sealed class NativeMap : BpfMap
 
     private protected override void CloseCore() => _handle.Dispose();
 
+    private protected override bool TryAddFdRefCore()
+    {
+        bool added = false;
+        try
+        {
+            _handle.DangerousAddRef(ref added);
+        }
+        catch (ObjectDisposedException)
+        {
+            return false;
+        }
+
+        return added;
+    }
+
+    private protected override void ReleaseFdRefCore() => _handle.DangerousRelease();
+
     /// <summary>
     /// <c>BPF_MAP_UPDATE_BATCH</c>: one system call, and for outer maps one RCU grace period for
     /// the whole batch instead of one per slot. Falls back to single updates where the kernel has
@@ -279,6 +296,15 @@ internal sealed class NativeMap : BpfMap
             }
         }
         while (reader.Next());
+
+        if (reader.Interrupted)
+        {
+            // The rest with get_next_key from the last key read, without the empty slots.
+            foreach (byte[] key in KeyEnumeration.WalkFilledSlots(this, reader.ResumeAfter))
+            {
+                yield return key;
+            }
+        }
     }
 
     private IEnumerable<RawEntry> BatchEntries()
@@ -302,7 +328,24 @@ internal sealed class NativeMap : BpfMap
             }
         }
         while (reader.Next());
+
+        if (reader.Interrupted)
+        {
+            foreach (RawEntry entry in KeyEnumeration.WalkEntries(this, reader.ResumeAfter))
+            {
+                yield return entry;
+            }
+        }
     }
+
+    /// <summary>
+    /// Test hook: rewrites the answer of each <c>BPF_MAP_LOOKUP_BATCH</c> of enumeration (the
+    /// keys read, the next cursor, the count), to reproduce kernels this machine does not run.
+    /// </summary>
+    internal delegate BpfErrno LookupBatchAnswer(BpfErrno errno, Span<byte> keys, Span<byte> outBatch, ref int count);
+
+    /// <summary>Test hook (see <see cref="LookupBatchAnswer"/>); null in normal use.</summary>
+    internal LookupBatchAnswer? LookupBatchHook { get; set; }
 
     private unsafe BpfErrno BatchCore(BpfCommand command, byte* inBatch, byte* outBatch, byte* keys, byte* values, ref int count, ulong elemFlags)
     {
@@ -358,6 +401,7 @@ internal sealed class NativeMap : BpfMap
         private int _capacity;
         private bool _started;
         private bool _finished;
+        private byte[]? _resumeAfter;
 
         public BatchReader(NativeMap map)
         {
@@ -374,6 +418,18 @@ internal sealed class NativeMap : BpfMap
 
         /// <summary>How many elements the current chunk holds.</summary>
         public int Count { get; private set; }
+
+        /// <summary>
+        /// Whether the kernel stopped the read with <see cref="BpfErrno.EINTR"/>: before Linux's
+        /// 2025 fix "bpf: skip non existing keys in generic_map_lookup_batch", the generic batch
+        /// (arrays of maps) gives up after 3 retries at a key whose lookup finds nothing (an empty
+        /// slot). The elements read before it are valid; the rest is for a get_next_key walk from
+        /// <see cref="ResumeAfter"/>.
+        /// </summary>
+        public bool Interrupted { get; private set; }
+
+        /// <summary>The key after which to resume an <see cref="Interrupted"/> read; null: from the first key.</summary>
+        public byte[]? ResumeAfter => _resumeAfter;
 
         public ReadOnlySpan<byte> Key(int index) => _keys.AsSpan(index * _map.KeySize, _map.KeySize);
 
@@ -414,6 +470,29 @@ internal sealed class NativeMap : BpfMap
             {
                 int count = _capacity;
                 BpfErrno errno = _map.LookupBatch(_started ? _cursor : default, _nextCursor, _keys, _values, ref count);
+                if (_map.LookupBatchHook is { } hook)
+                {
+                    errno = hook(errno, _keys, _nextCursor, ref count);
+                }
+
+                if (errno == BpfErrno.EINTR && count >= 0)
+                {
+                    // generic_map_lookup_batch gave up at an empty slot (kernels before the 2025
+                    // fix): keep what it read (count, and the cursor when it read any), and leave
+                    // the rest to a get_next_key walk from there.
+                    Count = count;
+                    if (count > 0)
+                    {
+                        (_cursor, _nextCursor) = (_nextCursor, _cursor);
+                        _started = true;
+                    }
+
+                    _resumeAfter = _started ? _cursor.AsSpan(0, _map.KeySize).ToArray() : null;
+                    Interrupted = true;
+                    _finished = true;
+                    return BpfErrno.None;
+                }
+
                 if (errno == BpfErrno.ENOSPC && count == 0)
                 {
                     // A hash bucket holds more elements than the buffers: grow them and ask again.

@@ -14,8 +14,6 @@ namespace MapGen.Native;
 /// </summary>
 internal static class NativeSupport
 {
-    private const string PossibleCpusPath = "/sys/devices/system/cpu/possible";
-
     // Capability numbers (include/uapi/linux/capability.h).
     private const int CapNetAdmin = 12;
     private const int CapSysAdmin = 21;
@@ -51,41 +49,6 @@ internal static class NativeSupport
     {
         Decide();
         return s_failure?.Invoke();
-    }
-
-    /// <summary>
-    /// The number of possible CPUs from the kernel's list format (<c>"0-3"</c>, <c>"0,2-5"</c>):
-    /// the highest CPU number plus one, as libbpf counts them, because per-CPU values are laid
-    /// out by CPU number, holes included.
-    /// </summary>
-    public static bool TryParsePossibleCpus(ReadOnlySpan<char> text, out int count)
-    {
-        count = 0;
-        text = text.Trim();
-        if (text.IsEmpty)
-        {
-            return false;
-        }
-
-        int highest = -1;
-        foreach (Range part in text.Split(','))
-        {
-            ReadOnlySpan<char> range = text[part].Trim();
-            int dash = range.IndexOf('-');
-            ReadOnlySpan<char> first = dash < 0 ? range : range[..dash];
-            ReadOnlySpan<char> last = dash < 0 ? range : range[(dash + 1)..];
-            if (!int.TryParse(first, NumberStyles.None, CultureInfo.InvariantCulture, out int low)
-                || !int.TryParse(last, NumberStyles.None, CultureInfo.InvariantCulture, out int high)
-                || high < low)
-            {
-                return false;
-            }
-
-            highest = Math.Max(highest, high);
-        }
-
-        count = highest + 1;
-        return count > 0;
     }
 
     /// <summary>
@@ -229,22 +192,15 @@ internal static class NativeSupport
             return true;
         }
 
-        string? text = null;
-        try
-        {
-            text = File.ReadAllText(PossibleCpusPath);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-        }
-
-        if (text is null || !TryParsePossibleCpus(text, out possibleCpus))
+        if (PossibleCpuList.TryReadHost(out string? text) is not { } cpus)
         {
             string shown = text is null ? "it could not be read" : $"it reads \"{text.Trim()}\"";
             failure = () => new BpfException(BpfErrno.EIO,
-                $"The number of possible CPUs, which lays out per-CPU map values, comes from {PossibleCpusPath}, and {shown} (is /sys mounted?).");
+                $"The number of possible CPUs, which lays out per-CPU map values, comes from {PossibleCpuList.SysfsPath}, and {shown} (is /sys mounted?).");
             return true;
         }
+
+        possibleCpus = cpus;
 
         failure = null;
         return true;

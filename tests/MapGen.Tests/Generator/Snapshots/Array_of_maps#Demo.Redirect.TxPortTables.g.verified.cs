@@ -29,7 +29,7 @@ namespace Demo.Redirect
         /// <summary>Opens the map pinned at <paramref name="pinnedPath"/> (and checks it), or creates and pins it there.</summary>
         public static global::Demo.Redirect.TxPortTables OpenOrCreate(global::MapGen.BpfRuntime runtime, string pinnedPath) => new(global::MapGen.CompilerServices.MapOperations.OpenOrCreate(runtime, pinnedPath, Spec));
 
-        /// <summary>Takes ownership of a raw handle (from <c>OpenById</c>, say) after checking it against <see cref="Spec"/>.</summary>
+        /// <summary>Takes ownership of a raw handle (from <c>OpenById</c>, say) after checking it against <see cref="Spec"/>; a borrowed handle is duplicated into an owned one.</summary>
         public static global::Demo.Redirect.TxPortTables FromMap(global::MapGen.BpfMap map) => new(global::MapGen.CompilerServices.MapOperations.FromMap(map, Spec));
 
         /// <summary>Pins the map at <paramref name="path"/>.</summary>

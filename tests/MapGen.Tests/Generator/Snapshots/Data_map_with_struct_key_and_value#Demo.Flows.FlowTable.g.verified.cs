@@ -33,7 +33,7 @@ namespace Demo.Flows
         /// <summary>Opens the map pinned at <paramref name="pinnedPath"/> (and checks it), or creates and pins it there.</summary>
         public static global::Demo.Flows.FlowTable OpenOrCreate(global::MapGen.BpfRuntime runtime, string pinnedPath) => new(global::MapGen.CompilerServices.MapOperations.OpenOrCreate(runtime, pinnedPath, Spec));
 
-        /// <summary>Takes ownership of a raw handle (from <c>OpenById</c>, say) after checking it against <see cref="Spec"/>.</summary>
+        /// <summary>Takes ownership of a raw handle (from <c>OpenById</c>, say) after checking it against <see cref="Spec"/>; a borrowed handle is duplicated into an owned one.</summary>
         public static global::Demo.Flows.FlowTable FromMap(global::MapGen.BpfMap map) => new(global::MapGen.CompilerServices.MapOperations.FromMap(map, Spec));
 
         /// <summary>Pins the map at <paramref name="path"/>.</summary>
