@@ -147,6 +147,37 @@ public sealed partial class ConsumerTests(PackedPackage package)
 
         """;
 
+    // Line 9, column 11 is the typeof(...) of [InnerMap]: where MAPGEN012 must point.
+    private const string ProgArrayInnerProgram = """
+        using MapGen;
+
+        Console.WriteLine("never built");
+
+        [BpfMap(BpfMapType.ProgArray, MaxEntries = 4)]
+        public partial struct Jumps;
+
+        [BpfMap(BpfMapType.ArrayOfMaps, MaxEntries = 4)]
+        [InnerMap(typeof(Jumps))]
+        public partial struct JumpTables;
+
+        """;
+
+    [Fact(Timeout = 150_000)]
+    public async Task Consumer_sees_MAPGEN012_on_the_line_of_the_offending_InnerMap_from_a_plain_build()
+    {
+        package.RequirePackage();
+        using var consumer = new ConsumerProject(package, ProgArrayInnerProgram);
+
+        ProcessResult build = await consumer.BuildAsync();
+        Log(build);
+
+        Assert.False(build.TimedOut, build.ToString());
+        Assert.NotEqual(0, build.ExitCode);
+        string[] codes = ErrorCode().Matches(build.Output).Select(m => m.Groups["code"].Value).Distinct().ToArray();
+        Assert.True(codes is ["MAPGEN012"], $"Expected only error MAPGEN012, got [{string.Join(", ", codes)}]:{Environment.NewLine}{build}");
+        Assert.Matches(@"Program\.cs\(9,11\): error MAPGEN012", build.Output);
+    }
+
     [Fact(Timeout = 150_000)]
     public async Task Consumer_of_the_package_builds_and_runs_the_spec_declarations_on_the_emulated_runtime()
     {
