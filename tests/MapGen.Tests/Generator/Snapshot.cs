@@ -1,4 +1,4 @@
-using System.Runtime.CompilerServices;
+using System.Reflection;
 using DiffPlex.DiffBuilder;
 using DiffPlex.DiffBuilder.Model;
 
@@ -13,9 +13,9 @@ internal static class Snapshot
 {
     public const string AcceptVariable = "MAPGEN_ACCEPT_SNAPSHOTS";
 
-    public static void Verify(string name, string actual, [CallerFilePath] string callerPath = "")
+    public static void Verify(string name, string actual)
     {
-        string directory = Path.Combine(Path.GetDirectoryName(callerPath)!, "Snapshots");
+        string directory = Path.Combine(ProjectDirectory, "Generator", "Snapshots");
         string verifiedPath = Path.Combine(directory, name + ".verified.cs");
         string receivedPath = Path.Combine(directory, name + ".received.cs");
         actual = Normalize(actual);
@@ -41,6 +41,11 @@ internal static class Snapshot
             : $"Snapshot {name} differs; received output written to {receivedPath} (rerun with {AcceptVariable}=1 to accept):\n{Diff(expected, actual)}";
         Assert.Fail(message);
     }
+
+    /// <summary>The test project's source folder, recorded at build time (CI builds map source paths, so CallerFilePath will not do).</summary>
+    private static string ProjectDirectory =>
+        typeof(Snapshot).Assembly.GetCustomAttributes<System.Reflection.AssemblyMetadataAttribute>()
+            .Single(a => a.Key == "MapGen.Tests.ProjectDirectory").Value!;
 
     private static string Normalize(string text) => text.Replace("\r\n", "\n", StringComparison.Ordinal);
 
