@@ -74,6 +74,18 @@ public abstract class BpfMap : IDisposable
     /// <summary>The fd number without the disposed check (for a holder of an fd reference).</summary>
     internal int FdUnchecked => FdCore;
 
+    /// <summary>
+    /// For the typed operations (<see cref="CompilerServices.DataMapOperations"/>): the emulated
+    /// hash table that lookups through this handle may read directly, without the checks and
+    /// virtual calls of <see cref="TryLookup"/>. Set by emulated handles of hash maps that they
+    /// may read, reset when the handle is closed; <see cref="Emulation.HashTable.None"/> (whose
+    /// shapes match no codec) for every other handle.
+    /// </summary>
+    internal Emulation.HashTable DirectReads { get; private protected set; } = Emulation.HashTable.None;
+
+    /// <summary>As <see cref="DirectReads"/>, for updates: the emulated <see cref="BpfMapType.Hash"/> map this handle may write.</summary>
+    internal Emulation.HashMap? DirectWrites { get; private protected set; }
+
     /// <summary>Looks up <paramref name="key"/> and copies its value into <paramref name="value"/>.</summary>
     /// <returns><see cref="BpfErrno.None"/>, or the kernel's error (<see cref="BpfErrno.ENOENT"/> when absent).</returns>
     /// <exception cref="ArgumentException">A span does not have the map's key or value size.</exception>

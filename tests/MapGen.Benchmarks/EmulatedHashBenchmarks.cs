@@ -52,6 +52,7 @@ public partial struct FlowHashZeroSeed;
 /// as its baseline, so that the Ratio column is the ratio the target is about.
 /// </summary>
 [MemoryDiagnoser]
+[MedianColumn]
 [GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory)]
 [CategoriesColumn]
 public class EmulatedHashBenchmarks

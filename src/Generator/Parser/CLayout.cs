@@ -70,8 +70,33 @@ internal static class CLayout
 
     public static CTypeLayout? TryCompute(ITypeSymbol type, out string? error)
     {
-        error = null;
-        return Compute(type, 0, new HashSet<ITypeSymbol>(SymbolEqualityComparer.Default), ref error);
+        // A key or value type is laid out again for every map that names it and for every outer
+        // map that judges it through its inner map, and a generator run lays out all of them
+        // again after each edit. Symbols belong to one compilation, so the cache dies with it.
+        LayoutResult result = s_layouts.GetValue(type, static t =>
+        {
+            string? error = null;
+            CTypeLayout? layout = Compute(t, 0, new HashSet<ITypeSymbol>(SymbolEqualityComparer.Default), ref error);
+            return new LayoutResult(layout, error);
+        });
+        error = result.Error;
+        return result.Layout;
+    }
+
+    /// <summary>Layouts already computed, by type symbol (layouts are immutable; symbols are per compilation).</summary>
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<ITypeSymbol, LayoutResult> s_layouts = new();
+
+    private sealed class LayoutResult
+    {
+        public LayoutResult(CTypeLayout? layout, string? error)
+        {
+            Layout = layout;
+            Error = error;
+        }
+
+        public CTypeLayout? Layout { get; }
+
+        public string? Error { get; }
     }
 
     private static CTypeLayout? Compute(ITypeSymbol type, int depth, HashSet<ITypeSymbol> path, ref string? error)

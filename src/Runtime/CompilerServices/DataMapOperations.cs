@@ -23,20 +23,84 @@ public static class DataMapOperations
     /// On an emulated hash map (the common case in tests and the one where call overhead shows)
     /// the lookup goes straight to the hash table once the handle is known to be open, readable
     /// and of the codecs' sizes: no second round of checks, no virtual calls, and key and value
-    /// handled with the codecs' constant sizes. Everything else takes the checked path through
-    /// <see cref="BpfMap.TryLookup"/>.
+    /// handled with the codecs' constant sizes; the common case is inlined into the caller. A
+    /// native map makes its one system call with key and value where they lie. Everything else
+    /// takes the checked path through <see cref="BpfMap.TryLookup"/>.
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool TryLookup<TKey, TKeyCodec, TValue, TValueCodec>(BpfMap? map, string mapName, in TKey key, out TValue value)
         where TKeyCodec : IBpfCodec<TKey>
         where TValueCodec : IBpfCodec<TValue>
     {
-        if (TKeyCodec.Size <= HashTable.DirectKeyLimit && TValueCodec.Size <= HashTable.DirectValueLimit
-            && map is EmulatedMap { DirectReads: { } table } emulated
-            && map.KeySize == TKeyCodec.Size && map.UserValueSize == TValueCodec.Size
-            && !emulated.IsRuntimeDisposed)
+        // One compare covers "an emulated hash table this handle may read, open, of the codecs'
+        // sizes, hashed with SeededHash" (a closed or other handle has HashTable.None, whose
+        // shapes match nothing).
+        if (TKeyCodec.Size == Unsafe.SizeOf<TKey>()
+            && map is not null
+            && map.DirectReads.SeededShape == HashTable.ShapeOf(TKeyCodec.Size, TValueCodec.Size)
+            && map.DirectReads.TryReadSeeded<TKey, TKeyCodec, TValue, TValueCodec>(in key, out value, out bool found))
         {
-            return table.TryLookup<TKey, TKeyCodec, TValue, TValueCodec>(in key, out value);
+            return found;
+        }
+
+        if (Unsafe.SizeOf<TKey>() <= sizeof(ulong) && Unsafe.SizeOf<TValue>() <= sizeof(ulong))
+        {
+            // A small key goes by value and the result comes back by value, so that the fast path
+            // above keeps both in registers instead of in memory whose address escapes. (A larger
+            // key lives in memory anyway, and copying it in registers only to read it back whole
+            // would defeat store forwarding.)
+            (bool present, value) = TryLookupSlowSmall<TKey, TKeyCodec, TValue, TValueCodec>(map, mapName, key);
+            return present;
+        }
+
+        return TryLookupSlow<TKey, TKeyCodec, TValue, TValueCodec>(map, mapName, in key, out value);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static (bool Present, TValue Value) TryLookupSlowSmall<TKey, TKeyCodec, TValue, TValueCodec>(BpfMap? map, string mapName, TKey key)
+        where TKeyCodec : IBpfCodec<TKey>
+        where TValueCodec : IBpfCodec<TValue>
+    {
+        bool present = TryLookupOther<TKey, TKeyCodec, TValue, TValueCodec>(map, mapName, in key, out TValue value);
+        return (present, value);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static bool TryLookupSlow<TKey, TKeyCodec, TValue, TValueCodec>(BpfMap? map, string mapName, in TKey key, out TValue value)
+        where TKeyCodec : IBpfCodec<TKey>
+        where TValueCodec : IBpfCodec<TValue> =>
+        TryLookupOther<TKey, TKeyCodec, TValue, TValueCodec>(map, mapName, in key, out value);
+
+    /// <summary>
+    /// The lookup of <see cref="TryLookup"/> when its one inline attempt did not do: a native map
+    /// with one system call; an emulated hash table of the codecs' shape still directly (whatever
+    /// its hash, waiting for writers); everything else, and a disposed runtime, the checked path.
+    /// Inlined into the two out-of-line entries above, so that a native lookup makes one call
+    /// before the system call's.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool TryLookupOther<TKey, TKeyCodec, TValue, TValueCodec>(BpfMap? map, string mapName, in TKey key, out TValue value)
+        where TKeyCodec : IBpfCodec<TKey>
+        where TValueCodec : IBpfCodec<TValue>
+    {
+        if (map is Native.NativeMap native && map.KeySize == TKeyCodec.Size && map.UserValueSize == TValueCodec.Size
+            && TKeyCodec.Size == Unsafe.SizeOf<TKey>() && TValueCodec.Size == Unsafe.SizeOf<TValue>())
+        {
+            // One system call with key and value where they lie; the kernel's errors as the checked path reports them.
+            BpfErrno errno = native.LookupTyped<TKey, TKeyCodec, TValue, TValueCodec>(in key, out value);
+            return errno == BpfErrno.None || (errno == BpfErrno.ENOENT ? false : throw new BpfException(errno, "lookup", map.Name));
+        }
+
+        if (TKeyCodec.Size == Unsafe.SizeOf<TKey>()
+            && map is not null
+            && map.DirectReads.Shape == HashTable.ShapeOf(TKeyCodec.Size, TValueCodec.Size))
+        {
+            // A disposed runtime marks the table dead: the checked path then throws.
+            BpfErrno errno = map.DirectReads.TryLookupTyped<TKey, TKeyCodec, TValue, TValueCodec>(in key, out value);
+            if (errno != BpfErrno.EBADF)
+            {
+                return errno == BpfErrno.None;
+            }
         }
 
         return TryLookupChecked<TKey, TKeyCodec, TValue, TValueCodec>(map, mapName, in key, out value);
@@ -93,19 +157,41 @@ public static class DataMapOperations
     }
 
     /// <summary>Creates or replaces an element.</summary>
-    /// <remarks>As <see cref="TryLookup"/>: an emulated <see cref="BpfMapType.Hash"/> map is updated directly once the handle is checked.</remarks>
+    /// <remarks>As <see cref="TryLookup"/>: an emulated <see cref="BpfMapType.Hash"/> map is updated directly once the handle is checked, a native map with one system call.</remarks>
     /// <exception cref="BpfException">The kernel refused the update.</exception>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Update<TKey, TKeyCodec, TValue, TValueCodec>(BpfMap? map, string mapName, in TKey key, in TValue value, BpfUpdateFlags flags)
         where TKeyCodec : IBpfCodec<TKey>
         where TValueCodec : IBpfCodec<TValue>
     {
-        if (TKeyCodec.Size <= HashTable.DirectKeyLimit && TValueCodec.Size <= HashTable.DirectValueLimit
-            && map is EmulatedMap { DirectWrites: { } hash } emulated
+        if (TKeyCodec.Size == Unsafe.SizeOf<TKey>()
+            && map is { DirectWrites: { } hash }
             && map.KeySize == TKeyCodec.Size && map.UserValueSize == TValueCodec.Size
-            && !emulated.IsRuntimeDisposed)
+            && !map.Runtime.IsDisposed)
         {
             BpfErrno errno = hash.Update<TKey, TKeyCodec, TValue, TValueCodec>(in key, in value, flags);
+            if (errno != BpfErrno.None)
+            {
+                ThrowUpdateFailed(errno, map, flags);
+            }
+
+            return;
+        }
+
+        UpdateSlow<TKey, TKeyCodec, TValue, TValueCodec>(map, mapName, in key, in value, flags);
+    }
+
+    /// <summary>The update of <see cref="Update"/> on anything but an emulated hash map: a native map directly, the rest checked.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void UpdateSlow<TKey, TKeyCodec, TValue, TValueCodec>(BpfMap? map, string mapName, in TKey key, in TValue value, BpfUpdateFlags flags)
+        where TKeyCodec : IBpfCodec<TKey>
+        where TValueCodec : IBpfCodec<TValue>
+    {
+        if (map is Native.NativeMap native && map.KeySize == TKeyCodec.Size && map.UserValueSize == TValueCodec.Size
+            && TKeyCodec.Size == Unsafe.SizeOf<TKey>() && TValueCodec.Size == Unsafe.SizeOf<TValue>())
+        {
+            // One system call with key and value where they lie.
+            BpfErrno errno = native.UpdateTyped<TKey, TKeyCodec, TValue, TValueCodec>(in key, in value, flags);
             if (errno != BpfErrno.None)
             {
                 ThrowUpdateFailed(errno, map, flags);

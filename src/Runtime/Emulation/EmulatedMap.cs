@@ -18,8 +18,6 @@ internal sealed class EmulatedMap : BpfMap
     private readonly int _fd;
     private readonly bool _canRead;
     private readonly bool _canWrite;
-    private HashTable? _directReads;
-    private HashMap? _directWrites;
 
     /// <summary>The open handle's own reference plus one per <see cref="BpfMap.LeaseFd"/> lease; the fd is closed at 0.</summary>
     private int _fdRefs = 1;
@@ -33,38 +31,27 @@ internal sealed class EmulatedMap : BpfMap
         _fd = fd;
         _canRead = file.CanRead;
         _canWrite = file.CanWrite;
+        // A typed lookup of these maps is exactly LookupCore (a read of the table), minus the
+        // checks the typed layer makes once and the virtual calls; a typed update of a Hash map
+        // is exactly UpdateCore. Read-only and write-only fds keep the checked path (EPERM).
         if (_canRead)
         {
-            _directReads = _map switch
+            DirectReads = _map switch
             {
                 HashMap hash => hash.Table,
                 LruHashMap lru => lru.Table,
-                _ => null,
+                _ => HashTable.None,
             };
         }
 
         if (_canWrite && _map is HashMap { Type: BpfMapType.Hash } writable)
         {
-            _directWrites = writable;
+            DirectWrites = writable;
         }
     }
 
-    /// <summary>
-    /// The hash table that typed lookups (<see cref="CompilerServices.DataMapOperations"/>) read
-    /// without going through <see cref="BpfMap.TryLookup"/>: set for hash maps that this fd may
-    /// read, null once the handle is closed. A lookup there is exactly <see cref="LookupCore"/>,
-    /// minus the checks the typed layer makes once (sizes, disposal) and the virtual calls.
-    /// </summary>
-    internal HashTable? DirectReads => _directReads;
-
-    /// <summary>The <see cref="BpfMapType.Hash"/> map that typed updates write directly, when this fd may write it; null once closed.</summary>
-    internal HashMap? DirectWrites => _directWrites;
-
     /// <summary>The map object behind the fd (for tests of what happens after the handle is closed).</summary>
     internal KernelMap KernelMap => _map;
-
-    /// <summary>Whether the runtime of this handle is disposed (its maps are gone).</summary>
-    internal bool IsRuntimeDisposed => _runtime.IsDisposed;
 
     private protected override int FdCore => _fd;
 
@@ -125,8 +112,8 @@ internal sealed class EmulatedMap : BpfMap
 
     private protected override void CloseCore()
     {
-        _directReads = null;
-        _directWrites = null;
+        DirectReads = HashTable.None;
+        DirectWrites = null;
         ReleaseFdRefCore();
     }
 

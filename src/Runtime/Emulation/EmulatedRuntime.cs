@@ -315,6 +315,11 @@ internal sealed class EmulatedRuntime : BpfRuntime
     {
         lock (_gate)
         {
+            foreach (KernelMap map in _maps.Values)
+            {
+                map.OnRuntimeDisposed();
+            }
+
             _fds.Clear();
             _pins.Clear();
             _maps.Clear();

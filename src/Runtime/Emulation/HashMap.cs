@@ -44,6 +44,8 @@ internal sealed class HashMap : KernelMap
     /// <summary>The table, for the typed lookups of <see cref="EmulatedMap"/> (which take no lock).</summary>
     internal HashTable Table => _table;
 
+    internal override void OnRuntimeDisposed() => _table.MarkDead();
+
     public override BpfErrno Update(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, BpfUpdateFlags flags)
     {
         if (flags > BpfUpdateFlags.Exist)
@@ -65,7 +67,7 @@ internal sealed class HashMap : KernelMap
 
     /// <summary>
     /// The typed update, with the codecs' constant sizes (the caller checked that they are the
-    /// map's and within the table's stack limits): the key is encoded on the stack, and the
+    /// map's, and the key codec's the key type's): the key is encoded into a copy of itself, and the
     /// common case, replacing the value of an existing key, writes the value straight into its
     /// slot. Everything else goes through <see cref="UpdateLocked"/>, as a raw update does.
     /// </summary>
@@ -79,8 +81,8 @@ internal sealed class HashMap : KernelMap
             return BpfErrno.EINVAL;
         }
 
-        Unsafe.SkipInit(out HashTable.KeyBuffer keyBuffer);
-        ref byte keyBytes = ref keyBuffer[0];
+        Unsafe.SkipInit(out TKey encoded);
+        ref byte keyBytes = ref Unsafe.As<TKey, byte>(ref encoded);
         TKeyCodec.Write(MemoryMarshal.CreateSpan(ref keyBytes, TKeyCodec.Size), in key);
         HashTable table = _table;
         uint hash = table.Hash<TKey, TKeyCodec>(ref keyBytes);
@@ -111,9 +113,23 @@ internal sealed class HashMap : KernelMap
     private BpfErrno InsertTyped<TValue, TValueCodec>(ReadOnlySpan<byte> key, in TValue value, BpfUpdateFlags flags, uint hash, int slot)
         where TValueCodec : IBpfCodec<TValue>
     {
-        Span<byte> valueBytes = stackalloc byte[TValueCodec.Size];
-        TValueCodec.Write(valueBytes, in value);
-        return UpdateLocked(key, valueBytes, flags, hash, slot);
+        byte[]? rented = null;
+        Span<byte> valueBytes = TValueCodec.Size <= DataMapOperations.StackLimit
+            ? stackalloc byte[DataMapOperations.StackLimit]
+            : (rented = System.Buffers.ArrayPool<byte>.Shared.Rent(TValueCodec.Size));
+        try
+        {
+            valueBytes = valueBytes[..TValueCodec.Size];
+            TValueCodec.Write(valueBytes, in value);
+            return UpdateLocked(key, valueBytes, flags, hash, slot);
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
     }
 
     /// <summary><c>htab_map_update_elem</c> inside the write section, once the key's <paramref name="slot"/> (or -1) is known.</summary>
@@ -223,6 +239,8 @@ internal sealed class LruHashMap : KernelMap
 
     /// <summary>The table, for the typed lookups of <see cref="EmulatedMap"/>: a lookup is only a read, as in <see cref="Lookup"/>.</summary>
     internal HashTable Table => _table;
+
+    internal override void OnRuntimeDisposed() => _table.MarkDead();
 
     public override BpfErrno Update(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, BpfUpdateFlags flags)
     {
@@ -381,17 +399,29 @@ internal static class HashTables
         capacity = (int)Math.Min(attributes.MaxEntries, maxSlots);
         // The kernel seeds jhash with 0 under BPF_F_ZERO_SEED, else with a random number. Only the
         // zero seed makes the bucket order (and so the get_next_key order) deterministic, and the
-        // emulated order is then the kernel's: jhash it is. A random seed makes the kernel's
-        // order random, so the emulation is free to use a cheaper seeded hash (SeededHash).
+        // emulated order is then the kernel's: jhash over the kernel's buckets. A random seed
+        // makes the kernel's order random, and which bucket a key lands in, or how many buckets
+        // there are, is then nowhere to be seen: the emulation is free to use a cheaper seeded
+        // hash (SeededHash) and, for tables of up to SparseBucketLimit buckets, twice the buckets,
+        // which halves the load factor and so the chains lookups walk.
         (HashFunction function, ulong seed) = identityHash ? (HashFunction.Identity, 0UL)
             : (attributes.Flags & BpfMapFlags.ZeroSeed) != 0 ? (HashFunction.Jhash, 0UL)
             : (HashFunction.Seeded, (ulong)Random.Shared.NextInt64() ^ ((ulong)Random.Shared.Next() << 63));
-        table = new HashTable(keySize, valueSize, BucketCount(attributes.MaxEntries), capacity, function, seed);
+        int buckets = BucketCount(attributes.MaxEntries);
+        if (function == HashFunction.Seeded && buckets <= SparseBucketLimit)
+        {
+            buckets *= 2;
+        }
+
+        table = new HashTable(keySize, valueSize, buckets, capacity, function, seed);
         return true;
     }
 
     /// <summary>The most buckets an emulated hash table allocates (1 GiB of bucket heads).</summary>
     public const int MaxBuckets = 1 << 28;
+
+    /// <summary>The most buckets (1 Mi, 4 MiB of bucket heads) a randomly seeded table doubles: larger ones keep the kernel's count.</summary>
+    public const int SparseBucketLimit = 1 << 20;
 
     /// <summary><c>roundup_pow_of_two(max_entries)</c>, for tables within <see cref="MaxBuckets"/>.</summary>
     public static int BucketCount(uint maxEntries) => (int)BitOperations.RoundUpToPowerOf2(Math.Max(maxEntries, 1));

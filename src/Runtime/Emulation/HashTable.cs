@@ -18,7 +18,7 @@ namespace MapGen.Emulation;
 /// choose the slots themselves. Readers go through <see cref="TryLookup"/> and
 /// <see cref="GetNextKey"/>, which take no lock (see <see cref="SeqLock"/>).
 /// </remarks>
-internal sealed class HashTable
+internal sealed class HashTable : SeqLock
 {
     private const int InitialCapacity = 16;
 
@@ -47,10 +47,42 @@ internal sealed class HashTable
         _buckets = new int[bucketCount];
         _bucketMask = (uint)bucketCount - 1;
         _storage = new Storage(Math.Min(InitialCapacity, maxCapacity), keySize, valueSize);
+        Shape = ShapeOf(keySize, valueSize);
+        SeededShape = function == HashFunction.Seeded ? Shape : 0;
     }
 
-    /// <summary>Guards every change; readers use its read sections.</summary>
-    public SeqLock Lock { get; } = new();
+    /// <summary>
+    /// The table that handles without a directly readable hash table point to
+    /// (<see cref="BpfMap.DirectReads"/>), so that the typed path tests one shape instead of a
+    /// null first: its shapes match no codec.
+    /// </summary>
+    public static HashTable None { get; } = new(1, 1, 1, 1, HashFunction.Identity, 0, noShape: true);
+
+    private HashTable(int keySize, int valueSize, int bucketCount, int maxCapacity, HashFunction function, ulong seed, bool noShape)
+        : this(keySize, valueSize, bucketCount, maxCapacity, function, seed)
+    {
+        if (noShape)
+        {
+            Shape = 0;
+            SeededShape = 0;
+        }
+    }
+
+    /// <summary>The key and value sizes in one number (<see cref="ShapeOf"/>), which the typed path compares with its codecs' sizes.</summary>
+    public ulong Shape { get; }
+
+    /// <summary><see cref="Shape"/> when keys are hashed with <see cref="SeededHash"/>, else 0: the shape the inlined typed lookup compares.</summary>
+    public ulong SeededShape { get; }
+
+    /// <summary>The shape of a table with keys of <paramref name="keySize"/> bytes and values of <paramref name="valueSize"/>; never 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ulong ShapeOf(int keySize, int valueSize) => ((ulong)(uint)keySize << 32) | (uint)valueSize;
+
+    /// <summary>
+    /// Guards every change; readers use its read sections. The table is its own lock: a typed
+    /// lookup then reads the sequence from the object it already has in hand.
+    /// </summary>
+    public SeqLock Lock => this;
 
     /// <summary>The number of linked elements (changed by writers only).</summary>
     public int Count { get; private set; }
@@ -74,57 +106,203 @@ internal sealed class HashTable
     };
 
     /// <summary>
-    /// The typed lookup: <paramref name="key"/> is encoded on the stack and the value decoded from
-    /// a copy taken inside the read section. The codecs' sizes are constants, so every step (hash,
-    /// key compare, value copy) compiles to straight-line code for the key and value types; the
-    /// caller checked that they are this table's sizes and at most <see cref="DirectKeyLimit"/>
-    /// and <see cref="DirectValueLimit"/> bytes. Takes no lock.
+    /// One attempt at the typed lookup of a table whose <see cref="SeededShape"/> is the codecs'
+    /// shape (the caller checked it, and that the key codec's size is the key type's): true when
+    /// the read section was consistent, with <paramref name="found"/> and the value; false when a
+    /// writer was in the way or the table is dead (the caller then goes the slow way:
+    /// <see cref="TryLookupTyped"/>).
     /// </summary>
+    /// <remarks>
+    /// The key is hashed and compared where it lies when its codec writes it as its own bytes
+    /// (else it is encoded into a copy first), and the value decoded straight from its slot
+    /// inside the read section, kept only if the section was consistent (codecs are plain byte
+    /// copies, so decoding a torn value is harmless). The sizes are the codecs' constants and the
+    /// hash is known to be <see cref="SeededHash"/>, so hashing, comparing and decoding compile to
+    /// straight-line code for the key and value types, and with no loop around the attempt the
+    /// common path keeps its values in registers. Takes no lock.
+    /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public bool TryLookup<TKey, TKeyCodec, TValue, TValueCodec>(in TKey key, out TValue value)
+    public bool TryReadSeeded<TKey, TKeyCodec, TValue, TValueCodec>(in TKey key, out TValue value, out bool found)
         where TKeyCodec : IBpfCodec<TKey>
         where TValueCodec : IBpfCodec<TValue>
     {
-        Unsafe.SkipInit(out KeyBuffer keyBuffer);
-        Unsafe.SkipInit(out ValueBuffer valueBuffer);
-        ref byte keyBytes = ref keyBuffer[0];
-        ref byte valueBytes = ref valueBuffer[0];
+        // Keys of one, two or four words that the codec writes as their own bytes are hashed and
+        // compared as values in registers; other keys are encoded into a copy and compared as bytes.
+        if (CodecTraits<TKey, TKeyCodec>.WritesOwnBytes && TKeyCodec.Size == sizeof(uint))
+        {
+            uint word = Unsafe.BitCast<TKey, uint>(key);
+            return TryReadOnce<Key32, TValue, TValueCodec>(new Key32(word), SeededHash.Hash32(word, _seed), out value, out found);
+        }
+
+        if (CodecTraits<TKey, TKeyCodec>.WritesOwnBytes && TKeyCodec.Size == sizeof(ulong))
+        {
+            ulong word = Unsafe.BitCast<TKey, ulong>(key);
+            return TryReadOnce<Key64, TValue, TValueCodec>(new Key64(word), SeededHash.Hash64(word, _seed), out value, out found);
+        }
+
+        if (CodecTraits<TKey, TKeyCodec>.WritesOwnBytes && TKeyCodec.Size == 2 * sizeof(ulong))
+        {
+            // Two native-endian words in memory order, as the span path reads them (a UInt128
+            // would swap its halves on a big-endian machine).
+            ref byte first = ref Unsafe.As<TKey, byte>(ref Unsafe.AsRef(in key));
+            var key128 = new Key128(Unsafe.ReadUnaligned<ulong>(ref first), Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref first, sizeof(ulong))));
+            return TryReadOnce<Key128, TValue, TValueCodec>(key128, SeededHash.Hash128(key128.Low, key128.High, _seed), out value, out found);
+        }
+
+        Unsafe.SkipInit(out TKey encoded);
+        ref byte keyBytes = ref Unsafe.As<TKey, byte>(ref encoded);
+        TKeyCodec.Write(MemoryMarshal.CreateSpan(ref keyBytes, TKeyCodec.Size), in key);
+        var bytes = new KeyBytes(ref keyBytes, TKeyCodec.Size);
+        return TryReadOnce<KeyBytes, TValue, TValueCodec>(bytes, SeededHash.Hash(ref keyBytes, TKeyCodec.Size, _seed), out value, out found);
+    }
+
+    /// <summary>One read section of <see cref="TryReadSeeded"/>: false when a writer was in the way or the table is dead.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool TryReadOnce<TMatch, TValue, TValueCodec>(TMatch key, uint hash, out TValue value, out bool found)
+        where TMatch : IKeyMatch, allows ref struct
+        where TValueCodec : IBpfCodec<TValue>
+    {
+        int sequence = Sequence;
+        if ((sequence & NotReadable) == 0)
+        {
+            // The mask keeps the index below the bucket count.
+            found = TryRead<TMatch, TValue, TValueCodec>(
+                Volatile.Read(ref _storage),
+                Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_buckets), (nint)(hash & _bucketMask)) - 1,
+                hash, key, out value);
+            if (!Retry(sequence))
+            {
+                return true;
+            }
+        }
+
+        Unsafe.SkipInit(out value);
+        found = false;
+        return false;
+    }
+
+    /// <summary>
+    /// The typed lookup of a table whose <see cref="Shape"/> is the codecs' shape, whatever its
+    /// hash: <see cref="BpfErrno.None"/> with the value, <see cref="BpfErrno.ENOENT"/>, or
+    /// <see cref="BpfErrno.EBADF"/> when the table is dead (its runtime disposed: the caller then
+    /// takes the checked path, which throws). As <see cref="TryReadSeeded"/>, with the read
+    /// sections in a loop for as long as writers are in the way.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public BpfErrno TryLookupTyped<TKey, TKeyCodec, TValue, TValueCodec>(in TKey key, out TValue value)
+        where TKeyCodec : IBpfCodec<TKey>
+        where TValueCodec : IBpfCodec<TValue>
+    {
+        Unsafe.SkipInit(out TKey encoded);
+        ref byte keyBytes = ref Unsafe.As<TKey, byte>(ref encoded);
         TKeyCodec.Write(MemoryMarshal.CreateSpan(ref keyBytes, TKeyCodec.Size), in key);
         uint hash = Hash(ref keyBytes, TKeyCodec.Size);
-        int bucket = (int)(hash & _bucketMask);
-        SeqLock seqLock = Lock;
         while (true)
         {
-            int sequence = seqLock.BeginRead();
-            Storage storage = Volatile.Read(ref _storage);
-            int slot = FindIn(storage, _buckets[bucket] - 1, hash, ref keyBytes, TKeyCodec.Size);
-            if (slot >= 0)
+            int sequence = Sequence;
+            if ((sequence & NotReadable) != 0 && (sequence = WaitReadable()) < 0)
             {
-                Unsafe.CopyBlockUnaligned(
-                    ref valueBytes,
-                    ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(storage.Values), (nint)(uint)slot * TValueCodec.Size),
-                    (uint)TValueCodec.Size);
+                value = default!;
+                return BpfErrno.EBADF;
             }
 
-            if (!seqLock.Retry(sequence))
+            bool found = TryRead<KeyBytes, TValue, TValueCodec>(
+                Volatile.Read(ref _storage), _buckets[(int)(hash & _bucketMask)] - 1, hash, new KeyBytes(ref keyBytes, TKeyCodec.Size), out TValue read);
+            if (!Retry(sequence))
             {
-                if (slot >= 0)
-                {
-                    value = TValueCodec.Read(MemoryMarshal.CreateReadOnlySpan(ref valueBytes, TValueCodec.Size));
-                    return true;
-                }
-
-                value = default!;
-                return false;
+                value = read;
+                return found ? BpfErrno.None : BpfErrno.ENOENT;
             }
         }
     }
 
-    /// <summary>The largest key the typed operations encode on the stack.</summary>
-    public const int DirectKeyLimit = 64;
+    /// <summary>
+    /// Finds <paramref name="key"/> in the chain that starts at <paramref name="slot"/> and
+    /// decodes its value (inside a read section): <see cref="FindIn"/>'s walk, with the value
+    /// read where the key is found. The first element of the chain is tried before the walk
+    /// starts, so that the common case, a key first in its bucket, sets up no walk.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool TryRead<TMatch, TValue, TValueCodec>(Storage storage, int slot, uint hash, TMatch key, out TValue value)
+        where TMatch : IKeyMatch, allows ref struct
+        where TValueCodec : IBpfCodec<TValue>
+    {
+        int capacity = storage.Capacity;
+        if ((uint)slot < (uint)capacity)
+        {
+            ref byte keys = ref MemoryMarshal.GetArrayDataReference(storage.Keys);
+            if (!key.Matches(storage, ref keys, slot, hash))
+            {
+                // A torn chain may loop: no chain is longer than the capacity.
+                int steps = capacity;
+                do
+                {
+                    slot = Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(storage.Next), (nint)(uint)slot) - 1;
+                    if ((uint)slot >= (uint)capacity || --steps < 0)
+                    {
+                        value = default!;
+                        return false;
+                    }
+                }
+                while (!key.Matches(storage, ref keys, slot, hash));
+            }
 
-    /// <summary>The largest value the typed operations encode on the stack.</summary>
-    public const int DirectValueLimit = 256;
+            value = TValueCodec.Read(MemoryMarshal.CreateReadOnlySpan(
+                ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(storage.Values), (nint)(uint)slot * TValueCodec.Size),
+                TValueCodec.Size));
+            return true;
+        }
+
+        value = default!;
+        return false;
+    }
+
+    /// <summary>A key as the typed lookup compares it with the key of a slot.</summary>
+    private interface IKeyMatch
+    {
+        /// <summary>Whether the key of <paramref name="slot"/> (below the capacity; <paramref name="keys"/> is its storage's keys) is this key.</summary>
+        bool Matches(Storage storage, ref byte keys, int slot, uint hash);
+    }
+
+    /// <summary>A 4-byte key, compared as one word.</summary>
+    private readonly struct Key32(uint word) : IKeyMatch
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public bool Matches(Storage storage, ref byte keys, int slot, uint hash) =>
+            Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref keys, (nint)(uint)slot * sizeof(uint))) == word;
+    }
+
+    /// <summary>An 8-byte key, compared as one word.</summary>
+    private readonly struct Key64(ulong word) : IKeyMatch
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public bool Matches(Storage storage, ref byte keys, int slot, uint hash) =>
+            Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref keys, (nint)(uint)slot * sizeof(ulong))) == word;
+    }
+
+    /// <summary>A 16-byte key, compared as two words (no need to compare hashes first).</summary>
+    private readonly struct Key128(ulong low, ulong high) : IKeyMatch
+    {
+        public ulong Low => low;
+
+        public ulong High => high;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public bool Matches(Storage storage, ref byte keys, int slot, uint hash)
+        {
+            ref byte stored = ref Unsafe.Add(ref keys, (nint)(uint)slot * (2 * sizeof(ulong)));
+            return ((Unsafe.ReadUnaligned<ulong>(ref stored) ^ low) | (Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref stored, sizeof(ulong))) ^ high)) == 0;
+        }
+    }
+
+    /// <summary>A key of any size, compared as bytes (<see cref="KeyEquals"/>).</summary>
+    private readonly ref struct KeyBytes(ref byte key, int size) : IKeyMatch
+    {
+        private readonly ref byte _key = ref key;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public bool Matches(Storage storage, ref byte keys, int slot, uint hash) => KeyEquals(storage, ref keys, slot, hash, ref _key, size);
+    }
 
     /// <summary>The hash of a key encoded by <typeparamref name="TKeyCodec"/> at <paramref name="key"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -287,37 +465,52 @@ internal sealed class HashTable
     /// table's key size); -1 when absent, else a slot below the storage's capacity. Bounded, and
     /// safe on a torn chain: every slot is checked against the capacity before the arrays (all
     /// of that length) are read, and a torn walk's answer is discarded by the read section.
-    /// Keys of up to 16 bytes are compared whole as words, which costs no more than comparing
-    /// the stored hashes first; longer ones are compared only when the hashes agree.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int FindIn(Storage storage, int slot, uint hash, ref byte key, int keySize)
     {
         int capacity = storage.Capacity;
-        ref byte keys = ref MemoryMarshal.GetArrayDataReference(storage.Keys);
-        ref int next = ref MemoryMarshal.GetArrayDataReference(storage.Next);
-        ref uint hashes = ref MemoryMarshal.GetArrayDataReference(storage.Hashes);
-        for (int steps = 0; (uint)slot < (uint)capacity && steps <= capacity; steps++)
+        if ((uint)slot >= (uint)capacity)
         {
-            ref byte stored = ref Unsafe.Add(ref keys, (nint)(uint)slot * keySize);
-            bool equal = keySize switch
-            {
-                4 => Unsafe.ReadUnaligned<uint>(ref stored) == Unsafe.ReadUnaligned<uint>(ref key),
-                8 => Unsafe.ReadUnaligned<ulong>(ref stored) == Unsafe.ReadUnaligned<ulong>(ref key),
-                16 => ((Unsafe.ReadUnaligned<ulong>(ref stored) ^ Unsafe.ReadUnaligned<ulong>(ref key))
-                    | (Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref stored, 8)) ^ Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref key, 8)))) == 0,
-                _ => Unsafe.Add(ref hashes, (nint)(uint)slot) == hash
-                    && MemoryMarshal.CreateReadOnlySpan(ref stored, keySize).SequenceEqual(MemoryMarshal.CreateReadOnlySpan(ref key, keySize)),
-            };
-            if (equal)
+            return -1;
+        }
+
+        ref byte keys = ref MemoryMarshal.GetArrayDataReference(storage.Keys);
+        int steps = capacity;
+        while (true)
+        {
+            if (KeyEquals(storage, ref keys, slot, hash, ref key, keySize))
             {
                 return slot;
             }
 
-            slot = Unsafe.Add(ref next, (nint)(uint)slot) - 1;
+            // A torn chain may loop: no chain is longer than the capacity.
+            slot = Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(storage.Next), (nint)(uint)slot) - 1;
+            if ((uint)slot >= (uint)capacity || --steps < 0)
+            {
+                return -1;
+            }
         }
+    }
 
-        return -1;
+    /// <summary>
+    /// Whether the key of <paramref name="slot"/> (below the capacity) is the <paramref name="keySize"/>
+    /// bytes at <paramref name="key"/>. Keys of up to 16 bytes are compared whole as words, which
+    /// costs no more than comparing the stored hashes first; longer ones only when the hashes agree.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool KeyEquals(Storage storage, ref byte keys, int slot, uint hash, ref byte key, int keySize)
+    {
+        ref byte stored = ref Unsafe.Add(ref keys, (nint)(uint)slot * keySize);
+        return keySize switch
+        {
+            4 => Unsafe.ReadUnaligned<uint>(ref stored) == Unsafe.ReadUnaligned<uint>(ref key),
+            8 => Unsafe.ReadUnaligned<ulong>(ref stored) == Unsafe.ReadUnaligned<ulong>(ref key),
+            16 => ((Unsafe.ReadUnaligned<ulong>(ref stored) ^ Unsafe.ReadUnaligned<ulong>(ref key))
+                | (Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref stored, 8)) ^ Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref key, 8)))) == 0,
+            _ => storage.Hashes[slot] == hash
+                && MemoryMarshal.CreateReadOnlySpan(ref stored, keySize).SequenceEqual(MemoryMarshal.CreateReadOnlySpan(ref key, keySize)),
+        };
     }
 
     private int FindNext(Storage storage, ReadOnlySpan<byte> key, uint hash)
@@ -374,30 +567,16 @@ internal sealed class HashTable
 
         public uint[] Hashes { get; }
     }
-
-    /// <summary>Stack room for a key of the typed operations.</summary>
-    [InlineArray(DirectKeyLimit)]
-    internal struct KeyBuffer
-    {
-        private byte _element;
-    }
-
-    /// <summary>Stack room for a value of the typed operations.</summary>
-    [InlineArray(DirectValueLimit)]
-    internal struct ValueBuffer
-    {
-        private byte _element;
-    }
 }
 
 /// <summary>How a <see cref="HashTable"/> hashes keys.</summary>
 internal enum HashFunction
 {
-    /// <summary>The kernel's <c>jhash</c>, for tables whose bucket order must be the kernel's (<see cref="BpfMapFlags.ZeroSeed"/>).</summary>
-    Jhash,
-
     /// <summary><see cref="SeededHash"/>, for tables with a random seed, whose order is random in the kernel too.</summary>
     Seeded,
+
+    /// <summary>The kernel's <c>jhash</c>, for tables whose bucket order must be the kernel's (<see cref="BpfMapFlags.ZeroSeed"/>).</summary>
+    Jhash,
 
     /// <summary>A 4-byte key is its own hash (<c>DEVMAP_HASH</c> indexes buckets by ifindex).</summary>
     Identity,

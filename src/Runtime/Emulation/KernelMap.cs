@@ -98,6 +98,15 @@ internal abstract class KernelMap
     {
     }
 
+    /// <summary>
+    /// Called under the runtime's lock when the runtime is disposed, for every map it still has:
+    /// the maps whose tables typed operations read directly mark them dead, so that those reads
+    /// fail over to the checked path (which throws <see cref="ObjectDisposedException"/>).
+    /// </summary>
+    internal virtual void OnRuntimeDisposed()
+    {
+    }
+
     /// <summary>Reads a native-endian <c>u32</c> key (array-like maps).</summary>
     protected static uint ReadIndex(ReadOnlySpan<byte> key) => System.Runtime.InteropServices.MemoryMarshal.Read<uint>(key);
 

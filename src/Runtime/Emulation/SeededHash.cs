@@ -31,15 +31,30 @@ internal static class SeededHash
         switch (length)
         {
             case 4:
-                return (uint)Mum(Unsafe.ReadUnaligned<uint>(ref key) ^ seed, K0);
+                return Hash32(Unsafe.ReadUnaligned<uint>(ref key), seed);
             case 8:
-                return (uint)Mum(Unsafe.ReadUnaligned<ulong>(ref key) ^ seed, K0);
+                return Hash64(Unsafe.ReadUnaligned<ulong>(ref key), seed);
             case 16:
-                return (uint)Mum(Mum(Unsafe.ReadUnaligned<ulong>(ref key) ^ seed, K0) ^ Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref key, 8)), K1);
+                return Hash128(Unsafe.ReadUnaligned<ulong>(ref key), Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref key, 8)), seed);
             default:
                 return HashAny(ref key, length, seed);
         }
     }
+
+    /// <summary>
+    /// A 4-byte key: multiply-shift (Dietzfelbinger et al.) with a random odd multiplier. Bits
+    /// 32 and up of the product depend on every bit of the key; one multiplication is all.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint Hash32(uint key, ulong seed) => (uint)((key * (seed | 1)) >> 32);
+
+    /// <summary>An 8-byte key (native-endian, as its bytes read).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint Hash64(ulong key, ulong seed) => (uint)Mum(key ^ seed, K0);
+
+    /// <summary>A 16-byte key as its two native-endian words.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint Hash128(ulong low, ulong high, ulong seed) => (uint)Mum(Mum(low ^ seed, K0) ^ high, K1);
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static uint HashAny(ref byte key, int length, ulong seed)

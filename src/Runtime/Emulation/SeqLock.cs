@@ -11,10 +11,20 @@ namespace MapGen.Emulation;
 /// <remarks>
 /// Readers may see torn or stale data inside a read section and must only copy it and check
 /// indexes against array bounds; they act on nothing until <see cref="Retry"/> says the copy is
-/// consistent.
+/// consistent. Not sealed: <see cref="HashTable"/> is its own lock, so that a lookup reads the
+/// sequence from the object it already holds.
 /// </remarks>
-internal sealed class SeqLock
+internal class SeqLock
 {
+    /// <summary>Set while a writer is in its write section.</summary>
+    private const int Writing = 1;
+
+    /// <summary>Set once the data is gone for good (the runtime was disposed); never cleared.</summary>
+    private const int Dead = 2;
+
+    /// <summary>What one write section adds: the sequence counts in the bits above the flags.</summary>
+    private const int Step = 4;
+
     private readonly Lock _writer = new();
     private int _sequence;
 
@@ -23,7 +33,29 @@ internal sealed class SeqLock
     public int BeginRead()
     {
         int sequence = Volatile.Read(ref _sequence);
-        return (sequence & 1) == 0 ? sequence : WaitForWriter();
+        return (sequence & Writing) == 0 ? sequence : WaitForWriter();
+    }
+
+    /// <summary>
+    /// The sequence, for a reader that starts its section itself (the typed fast path): it may
+    /// read when <see cref="NotReadable"/> is clear, else it calls <see cref="WaitReadable"/>.
+    /// One test then covers both an active writer and a disposed runtime.
+    /// </summary>
+    public int Sequence
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Volatile.Read(ref _sequence);
+    }
+
+    /// <summary>The bits of <see cref="Sequence"/> that forbid reading now (a writer) or ever (<see cref="MarkDead"/>).</summary>
+    public const int NotReadable = Writing | Dead;
+
+    /// <summary>Waits for an active writer to leave; the sequence to read under, or -1 once <see cref="MarkDead"/> was called.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public int WaitReadable()
+    {
+        int sequence = WaitForWriter();
+        return (sequence & Dead) == 0 ? sequence : -1;
     }
 
     /// <summary>Whether the data read since <see cref="BeginRead"/> may be inconsistent and must be read again.</summary>
@@ -39,18 +71,27 @@ internal sealed class SeqLock
     public void EnterWrite()
     {
         _writer.Enter();
-        // Only writers change the sequence, and they hold the lock: a plain increment suffices.
-        // The write barrier (the kernel's write_seqcount_begin: increment, smp_wmb) makes the odd
+        // Only writers change the sequence, and they hold the lock: a plain store suffices. The
+        // write barrier (the kernel's write_seqcount_begin: increment, smp_wmb) makes the odd
         // sequence visible before any data store of the writer; on x86 it costs nothing, unlike
         // the locked instruction of an interlocked increment.
-        Volatile.Write(ref _sequence, _sequence + 1);
+        Volatile.Write(ref _sequence, _sequence + Writing);
         Volatile.WriteBarrier();
     }
 
     public void ExitWrite()
     {
-        // Release: every data store is visible before the even sequence.
-        Volatile.Write(ref _sequence, _sequence + 1);
+        // Clears Writing and counts one more section, keeping Dead. Release: every data store is
+        // visible before the new sequence.
+        Volatile.Write(ref _sequence, _sequence + (Step - Writing));
+        _writer.Exit();
+    }
+
+    /// <summary>Marks the data as gone: <see cref="WaitReadable"/> fails from now on (other reads and writes go on).</summary>
+    public void MarkDead()
+    {
+        _writer.Enter();
+        Volatile.Write(ref _sequence, _sequence | Dead);
         _writer.Exit();
     }
 
@@ -62,7 +103,7 @@ internal sealed class SeqLock
     {
         var spinner = default(SpinWait);
         int sequence;
-        while (((sequence = Volatile.Read(ref _sequence)) & 1) != 0)
+        while (((sequence = Volatile.Read(ref _sequence)) & Writing) != 0)
         {
             spinner.SpinOnce();
         }

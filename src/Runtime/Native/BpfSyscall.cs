@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
 
@@ -47,6 +48,23 @@ internal static unsafe class BpfSyscall
         }
 
         result = (int)r;
+        return BpfErrno.None;
+    }
+
+    /// <summary>
+    /// An element operation (<c>BPF_MAP_*_ELEM</c>) as lean as libbpf's: the attributes on the
+    /// stack, one call, errno read only on failure.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static BpfErrno InvokeElement(BpfCommand command, ref MapElemAttr attr)
+    {
+        nint r = LibC.SyscallNoLastError(SyscallNumber, (nint)command, (nint)Unsafe.AsPointer(ref attr), sizeof(MapElemAttr));
+        if (r < 0)
+        {
+            int errno = Marshal.GetLastSystemError();
+            return errno == 0 ? BpfErrno.EIO : (BpfErrno)errno;
+        }
+
         return BpfErrno.None;
     }
 

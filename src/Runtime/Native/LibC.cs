@@ -24,6 +24,15 @@ internal static unsafe partial class LibC
     [LibraryImport(Library, EntryPoint = "syscall", SetLastError = true)]
     public static partial nint Syscall(nint number, nint arg1, nint arg2, nint arg3);
 
+    /// <summary>
+    /// <c>syscall(2)</c> without the marshaller's errno bookkeeping (clearing errno before the
+    /// call, saving it after): the hot element operations read errno with
+    /// <see cref="Marshal.GetLastSystemError"/> only when the call failed, right after it, as the
+    /// marshaller's own stub does (the runtime preserves errno across the return to managed code).
+    /// </summary>
+    [LibraryImport(Library, EntryPoint = "syscall")]
+    public static partial nint SyscallNoLastError(nint number, nint arg1, nint arg2, nint arg3);
+
     [LibraryImport(Library, EntryPoint = "close", SetLastError = true)]
     public static partial int Close(int fd);
 

@@ -1,5 +1,8 @@
 using System;
 using System.Collections.Generic;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using MapGen.CompilerServices;
 
 namespace MapGen.Native;
 
@@ -159,6 +162,151 @@ internal sealed class NativeMap : BpfMap
     }
 
     private protected override void ReleaseFdRefCore() => _handle.DangerousRelease();
+
+    /// <summary>
+    /// The typed lookup (<see cref="CompilerServices.DataMapOperations.TryLookup"/>), for codecs
+    /// of the map's sizes (the caller checked): the same system call as <see cref="LookupCore"/>,
+    /// with the key passed where it lies when its codec writes it as its own bytes and the value
+    /// written by the kernel straight into the result when its codec reads it from its own bytes,
+    /// so that nothing is copied or allocated on the way.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal unsafe BpfErrno LookupTyped<TKey, TKeyCodec, TValue, TValueCodec>(in TKey key, out TValue value)
+        where TKeyCodec : IBpfCodec<TKey>
+        where TValueCodec : IBpfCodec<TValue>
+    {
+        ThrowIfDisposed();
+        Unsafe.SkipInit(out TKey encoded);
+        scoped ref TKey keyBytes = ref Unsafe.AsRef(in key);
+        if (!CodecTraits<TKey, TKeyCodec>.WritesOwnBytes)
+        {
+            TKeyCodec.Write(MemoryMarshal.CreateSpan(ref Unsafe.As<TKey, byte>(ref encoded), TKeyCodec.Size), in key);
+            keyBytes = ref encoded;
+        }
+
+        if (CodecTraits<TValue, TValueCodec>.ReadsOwnBytes)
+        {
+            Unsafe.SkipInit(out value);
+            BpfErrno errno = Lookup(ref Unsafe.As<TKey, byte>(ref keyBytes), ref Unsafe.As<TValue, byte>(ref value));
+            if (errno != BpfErrno.None)
+            {
+                value = default!;
+            }
+
+            return errno;
+        }
+
+        byte[]? rented = null;
+        Span<byte> valueBytes = TValueCodec.Size <= DataMapOperations.StackLimit
+            ? stackalloc byte[DataMapOperations.StackLimit]
+            : (rented = System.Buffers.ArrayPool<byte>.Shared.Rent(TValueCodec.Size));
+        try
+        {
+            BpfErrno errno = Lookup(ref Unsafe.As<TKey, byte>(ref keyBytes), ref MemoryMarshal.GetReference(valueBytes));
+            value = errno == BpfErrno.None ? TValueCodec.Read(valueBytes[..TValueCodec.Size]) : default!;
+            return errno;
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
+    }
+
+    /// <summary>The typed update, as <see cref="LookupTyped"/>: the same system call as <see cref="UpdateCore"/>, with key and value passed where they lie when their codecs allow.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal unsafe BpfErrno UpdateTyped<TKey, TKeyCodec, TValue, TValueCodec>(in TKey key, in TValue value, BpfUpdateFlags flags)
+        where TKeyCodec : IBpfCodec<TKey>
+        where TValueCodec : IBpfCodec<TValue>
+    {
+        ThrowIfDisposed();
+        Unsafe.SkipInit(out TKey encodedKey);
+        scoped ref TKey keyBytes = ref Unsafe.AsRef(in key);
+        if (!CodecTraits<TKey, TKeyCodec>.WritesOwnBytes)
+        {
+            TKeyCodec.Write(MemoryMarshal.CreateSpan(ref Unsafe.As<TKey, byte>(ref encodedKey), TKeyCodec.Size), in key);
+            keyBytes = ref encodedKey;
+        }
+
+        if (CodecTraits<TValue, TValueCodec>.WritesOwnBytes)
+        {
+            return Update(ref Unsafe.As<TKey, byte>(ref keyBytes), ref Unsafe.As<TValue, byte>(ref Unsafe.AsRef(in value)), flags);
+        }
+
+        byte[]? rented = null;
+        Span<byte> valueBytes = TValueCodec.Size <= DataMapOperations.StackLimit
+            ? stackalloc byte[DataMapOperations.StackLimit]
+            : (rented = System.Buffers.ArrayPool<byte>.Shared.Rent(TValueCodec.Size));
+        try
+        {
+            TValueCodec.Write(valueBytes[..TValueCodec.Size], in value);
+            return Update(ref Unsafe.As<TKey, byte>(ref keyBytes), ref MemoryMarshal.GetReference(valueBytes), flags);
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
+    }
+
+    /// <summary><c>BPF_MAP_LOOKUP_ELEM</c> with the key and value where they lie (pinned for the call), holding a reference on the fd.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private unsafe BpfErrno Lookup(ref byte key, ref byte value)
+    {
+        bool added = false;
+        try
+        {
+            _handle.DangerousAddRef(ref added);
+            fixed (byte* k = &key)
+            fixed (byte* v = &value)
+            {
+                MapElemAttr attr = default;
+                attr.MapFd = (uint)_handle.Fd;
+                attr.Key = (ulong)k;
+                attr.Value = (ulong)v;
+                return BpfSyscall.InvokeElement(BpfCommand.MapLookupElem, ref attr);
+            }
+        }
+        finally
+        {
+            if (added)
+            {
+                _handle.DangerousRelease();
+            }
+        }
+    }
+
+    /// <summary><c>BPF_MAP_UPDATE_ELEM</c> with the key and value where they lie (pinned for the call), holding a reference on the fd.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private unsafe BpfErrno Update(ref byte key, ref byte value, BpfUpdateFlags flags)
+    {
+        bool added = false;
+        try
+        {
+            _handle.DangerousAddRef(ref added);
+            fixed (byte* k = &key)
+            fixed (byte* v = &value)
+            {
+                MapElemAttr attr = default;
+                attr.MapFd = (uint)_handle.Fd;
+                attr.Key = (ulong)k;
+                attr.Value = (ulong)v;
+                attr.Flags = (ulong)flags;
+                return BpfSyscall.InvokeElement(BpfCommand.MapUpdateElem, ref attr);
+            }
+        }
+        finally
+        {
+            if (added)
+            {
+                _handle.DangerousRelease();
+            }
+        }
+    }
 
     /// <summary>
     /// <c>BPF_MAP_UPDATE_BATCH</c>: one system call, and for outer maps one RCU grace period for
