@@ -87,12 +87,6 @@ internal sealed class HashTable : SeqLock
     /// <summary>The number of linked elements (changed by writers only).</summary>
     public int Count { get; private set; }
 
-    /// <summary>The key size.</summary>
-    public int KeySize => _keySize;
-
-    /// <summary>The bytes kept per element.</summary>
-    public int ValueSize => _valueSize;
-
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public uint Hash(ReadOnlySpan<byte> key) => Hash(ref MemoryMarshal.GetReference(key), key.Length);
 
