@@ -255,34 +255,14 @@ internal sealed class NativeMap : BpfMap
 
     /// <summary><c>BPF_MAP_LOOKUP_ELEM</c> with the key and value where they lie (pinned for the call), holding a reference on the fd.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private unsafe BpfErrno Lookup(ref byte key, ref byte value)
-    {
-        bool added = false;
-        try
-        {
-            _handle.DangerousAddRef(ref added);
-            fixed (byte* k = &key)
-            fixed (byte* v = &value)
-            {
-                MapElemAttr attr = default;
-                attr.MapFd = (uint)_handle.Fd;
-                attr.Key = (ulong)k;
-                attr.Value = (ulong)v;
-                return BpfSyscall.InvokeElement(BpfCommand.MapLookupElem, ref attr);
-            }
-        }
-        finally
-        {
-            if (added)
-            {
-                _handle.DangerousRelease();
-            }
-        }
-    }
+    private BpfErrno Lookup(ref byte key, ref byte value) => ElementCall(BpfCommand.MapLookupElem, ref key, ref value, 0);
 
     /// <summary><c>BPF_MAP_UPDATE_ELEM</c> with the key and value where they lie (pinned for the call), holding a reference on the fd.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private unsafe BpfErrno Update(ref byte key, ref byte value, BpfUpdateFlags flags)
+    private BpfErrno Update(ref byte key, ref byte value, BpfUpdateFlags flags) => ElementCall(BpfCommand.MapUpdateElem, ref key, ref value, (ulong)flags);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private unsafe BpfErrno ElementCall(BpfCommand command, ref byte key, ref byte value, ulong flags)
     {
         bool added = false;
         try
@@ -295,8 +275,8 @@ internal sealed class NativeMap : BpfMap
                 attr.MapFd = (uint)_handle.Fd;
                 attr.Key = (ulong)k;
                 attr.Value = (ulong)v;
-                attr.Flags = (ulong)flags;
-                return BpfSyscall.InvokeElement(BpfCommand.MapUpdateElem, ref attr);
+                attr.Flags = flags;
+                return BpfSyscall.InvokeElement(command, ref attr);
             }
         }
         finally
