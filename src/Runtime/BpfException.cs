@@ -74,6 +74,45 @@ public class BpfException : Exception
 }
 
 /// <summary>
+/// A batch operation (<c>UpdateBatch</c>, <c>DeleteBatch</c>) that the kernel refused part-way:
+/// the elements before <see cref="Processed"/> took effect, the one at <see cref="Processed"/>
+/// failed with <see cref="BpfException.Errno"/>, the rest were not attempted.
+/// </summary>
+public class BpfBatchException : BpfException
+{
+    /// <summary>Creates the exception for a batch that stopped at element <paramref name="processed"/> of <paramref name="count"/>.</summary>
+    public BpfBatchException(BpfErrno errno, string operation, string mapName, int processed, int count, string? hint)
+        : base(errno, $"{operation} (element {processed} of {count}; the {processed} before it took effect)", mapName, hint)
+    {
+        Processed = processed;
+        Count = count;
+    }
+
+    /// <inheritdoc />
+    public BpfBatchException()
+    {
+    }
+
+    /// <inheritdoc />
+    public BpfBatchException(string message)
+        : base(message)
+    {
+    }
+
+    /// <inheritdoc />
+    public BpfBatchException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+
+    /// <summary>How many elements of the batch took effect: the index of the element that failed.</summary>
+    public int Processed { get; }
+
+    /// <summary>How many elements the batch had.</summary>
+    public int Count { get; }
+}
+
+/// <summary>
 /// An existing map does not match the declaration it is opened as, or an inner map does not fit
 /// the outer map's inner definition. <see cref="Mismatches"/> names every field that differs.
 /// </summary>

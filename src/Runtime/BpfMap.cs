@@ -18,6 +18,7 @@ public abstract class BpfMap : IDisposable
 {
     private int _disposed;
     private InnerMapCache? _innerMaps;
+    private MappedValues? _mappedValues;
 
     private protected BpfMap(BpfRuntime runtime, BpfMapInfo info, bool owned)
     {
@@ -144,6 +145,24 @@ public abstract class BpfMap : IDisposable
     }
 
     /// <summary>
+    /// Looks up <paramref name="key"/>, copies its value into <paramref name="value"/> and deletes
+    /// the element, atomically (<c>BPF_MAP_LOOKUP_AND_DELETE_ELEM</c>): nothing a BPF program
+    /// writes to the element in between is lost. The kernel has it for the hash maps
+    /// (<see cref="BpfMapType.Hash"/>, <see cref="BpfMapType.PerCpuHash"/>, <see cref="BpfMapType.LruHash"/>,
+    /// <see cref="BpfMapType.LruPerCpuHash"/>; Linux 5.14) and answers <see cref="BpfErrno.ENOTSUPP"/> for other types.
+    /// </summary>
+    /// <returns><see cref="BpfErrno.None"/>, or the kernel's error (<see cref="BpfErrno.ENOENT"/> when absent).</returns>
+    /// <exception cref="ArgumentException">A span does not have the map's key or value size.</exception>
+    /// <exception cref="ObjectDisposedException">The handle is disposed.</exception>
+    public BpfErrno TryLookupAndDelete(ReadOnlySpan<byte> key, Span<byte> value)
+    {
+        ThrowIfDisposed();
+        CheckKey(key);
+        CheckValue(value.Length, nameof(value));
+        return LookupAndDeleteCore(key, value);
+    }
+
+    /// <summary>
     /// Writes <paramref name="count"/> elements (keys and values laid end to end) as one batch
     /// where the backend can (<c>BPF_MAP_UPDATE_BATCH</c>), stopping at the first failure.
     /// </summary>
@@ -161,6 +180,42 @@ public abstract class BpfMap : IDisposable
         }
 
         return UpdateBatchCore(keys, values, count, flags, out written);
+    }
+
+    /// <summary>
+    /// Deletes <paramref name="count"/> keys (laid end to end) as one batch where the backend can
+    /// (<c>BPF_MAP_DELETE_BATCH</c>), stopping at the first failure as the kernel does
+    /// (<see cref="BpfErrno.ENOENT"/> for an absent key).
+    /// </summary>
+    /// <param name="keys">The keys, <paramref name="count"/> × <see cref="KeySize"/> bytes.</param>
+    /// <param name="count">How many keys the batch holds.</param>
+    /// <param name="deleted">How many keys were deleted before a failure (all on success).</param>
+    internal BpfErrno DeleteBatch(ReadOnlySpan<byte> keys, int count, out int deleted)
+    {
+        ThrowIfDisposed();
+        if (count < 0 || keys.Length != count * KeySize)
+        {
+            throw new ArgumentException($"A batch of {count} keys of map '{Name}' takes {count * (long)KeySize} bytes.", nameof(keys));
+        }
+
+        return DeleteBatchCore(keys, count, out deleted);
+    }
+
+    /// <summary>
+    /// Takes every element out of the map: each one is looked up and deleted atomically and handed
+    /// to <paramref name="onChunk"/> (a chunk of elements at a time) once it is gone from the map.
+    /// Elements added meanwhile may or may not be taken. Batched where the backend can
+    /// (<c>BPF_MAP_LOOKUP_AND_DELETE_BATCH</c>).
+    /// </summary>
+    /// <returns>
+    /// <see cref="BpfErrno.None"/> once the map was walked to its end, or the error that stopped
+    /// the drain; the elements handed over before the error are out of the map either way.
+    /// </returns>
+    internal BpfErrno Drain(DrainedChunk onChunk)
+    {
+        ArgumentNullException.ThrowIfNull(onChunk);
+        ThrowIfDisposed();
+        return DrainCore(onChunk);
     }
 
     /// <summary>Pins the map at <paramref name="path"/> (native: in bpffs).</summary>
@@ -240,6 +295,8 @@ public abstract class BpfMap : IDisposable
             // Installs the closed cache even when none was created, so that a lookup that passed
             // the disposed check before this close cannot create a fresh cache and leak into it.
             Interlocked.Exchange(ref _innerMaps, InnerMapCache.Closed)?.Clear();
+            // The handle's reference on the mapping: views keep theirs, so their memory stays mapped.
+            Interlocked.Exchange(ref _mappedValues, MappedValues.Closed)?.Release();
             CloseCore();
         }
     }
@@ -263,6 +320,50 @@ public abstract class BpfMap : IDisposable
             return cache;
         }
     }
+
+    /// <summary>
+    /// A reference on the values of a <see cref="BpfMapFlags.Mmapable"/> array mapped into the
+    /// process (<c>mmap</c> of the fd on first use, kept until the handle and every reference are
+    /// released); pair it with <see cref="MappedValues.Release"/>.
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">The handle is disposed.</exception>
+    /// <exception cref="BpfException">The map cannot be mapped: not an array created with <see cref="BpfMapFlags.Mmapable"/>, created with <see cref="BpfMapFlags.RdOnlyProg"/>, or opened read-only.</exception>
+    internal MappedValues AcquireMappedValues()
+    {
+        ThrowIfDisposed();
+        MappedValues? mapped = Volatile.Read(ref _mappedValues);
+        if (mapped is null)
+        {
+            BpfErrno errno = MapValuesCore(out MappedValues? created);
+            if (errno != BpfErrno.None)
+            {
+                throw new BpfException(errno, "mmap", Name, MmapHint(errno));
+            }
+
+            // Two threads may map at once: one mapping wins, the other is given back. A close that
+            // came first left the closed stand-in, which refuses the reference below.
+            mapped = Interlocked.CompareExchange(ref _mappedValues, created, null) ?? created!;
+            if (!ReferenceEquals(mapped, created))
+            {
+                created!.Release();
+            }
+        }
+
+        if (!mapped.TryAddReference())
+        {
+            ThrowDisposed();
+        }
+
+        return mapped;
+    }
+
+    private string? MmapHint(BpfErrno errno) => errno switch
+    {
+        BpfErrno.EINVAL or BpfErrno.ENOTSUPP => $"Only Array maps created with BpfMapFlags.Mmapable can be mapped; '{Name}' is a {Type} with flags {Info.Flags}.",
+        BpfErrno.EACCES => "The kernel maps the values writable only through an fd opened for writing, of a map without BpfMapFlags.RdOnlyProg.",
+        BpfErrno.EPERM => "The map is frozen: its values can no longer be written from user space.",
+        _ => null,
+    };
 
     /// <summary>
     /// Holds the fd open until the lease is disposed: a concurrent <see cref="Dispose"/> or
@@ -312,7 +413,12 @@ public abstract class BpfMap : IDisposable
 
     private protected abstract BpfErrno GetNextKeyCore(ReadOnlySpan<byte> key, Span<byte> nextKey);
 
+    private protected abstract BpfErrno LookupAndDeleteCore(ReadOnlySpan<byte> key, Span<byte> value);
+
     private protected abstract BpfErrno PinCore(string path);
+
+    /// <summary>Maps the map's values into the process (<c>mmap</c>), for <see cref="AcquireMappedValues"/>.</summary>
+    private protected abstract BpfErrno MapValuesCore(out MappedValues? mapped);
 
     /// <summary>The batch update; by default one update after another.</summary>
     private protected virtual BpfErrno UpdateBatchCore(ReadOnlySpan<byte> keys, ReadOnlySpan<byte> values, int count, BpfUpdateFlags flags, out int written)
@@ -327,6 +433,61 @@ public abstract class BpfMap : IDisposable
         }
 
         return BpfErrno.None;
+    }
+
+    /// <summary>The batch delete; by default one delete after another (the kernel's <c>generic_map_delete_batch</c>).</summary>
+    private protected virtual BpfErrno DeleteBatchCore(ReadOnlySpan<byte> keys, int count, out int deleted)
+    {
+        for (deleted = 0; deleted < count; deleted++)
+        {
+            BpfErrno errno = DeleteCore(keys.Slice(deleted * KeySize, KeySize));
+            if (errno != BpfErrno.None)
+            {
+                return errno;
+            }
+        }
+
+        return BpfErrno.None;
+    }
+
+    /// <summary>
+    /// The drain; by default a <c>get_next_key</c> walk that takes each key with
+    /// <see cref="LookupAndDeleteCore"/>. The key after the current one is read before the current
+    /// one is deleted, so the walk moves on; a key deleted meanwhile by someone else restarts
+    /// the kernel's walk at the first key, which is harmless (taken keys are gone). The number of
+    /// steps is bounded, so the drain ends even while other threads keep inserting.
+    /// </summary>
+    private protected virtual BpfErrno DrainCore(DrainedChunk onChunk)
+    {
+        byte[] current = new byte[KeySize];
+        byte[] next = new byte[KeySize];
+        byte[] value = new byte[UserValueSize];
+        BpfErrno errno = GetNextKeyCore(default, current);
+        long budget = 4L * ((long)Info.MaxEntries + 1) + 1024;
+        while (errno == BpfErrno.None && budget-- > 0)
+        {
+            BpfErrno nextErrno = GetNextKeyCore(current, next);
+            if (nextErrno is not (BpfErrno.None or BpfErrno.ENOENT))
+            {
+                return nextErrno;
+            }
+
+            BpfErrno taken = LookupAndDeleteCore(current, value);
+            if (taken == BpfErrno.None)
+            {
+                onChunk(current, value, 1);
+            }
+            else if (taken != BpfErrno.ENOENT)
+            {
+                // ENOENT: someone else deleted it first; anything else stops the drain.
+                return taken;
+            }
+
+            (current, next) = (next, current);
+            errno = nextErrno;
+        }
+
+        return errno is BpfErrno.None or BpfErrno.ENOENT ? BpfErrno.None : errno;
     }
 
     private protected abstract BpfErrno DuplicateCore(out BpfMap? duplicate);
@@ -389,6 +550,9 @@ public abstract class BpfMap : IDisposable
             ? $"The value buffer has {length} bytes; per-CPU map '{Name}' takes {UserValueSize} (round_up({Info.ValueSize}, 8) × {Runtime.PossibleCpus} possible CPUs)."
             : $"The value has {length} bytes; map '{Name}' has {UserValueSize}-byte values.", paramName);
 }
+
+/// <summary>Receives elements taken out of a map by <see cref="BpfMap.Drain"/>: <paramref name="count"/> keys and values laid end to end.</summary>
+internal delegate void DrainedChunk(ReadOnlySpan<byte> keys, ReadOnlySpan<byte> values, int count);
 
 /// <summary>A reference on a handle's fd, from <see cref="BpfMap.LeaseFd"/>: the fd stays open until it is disposed.</summary>
 internal ref struct FdLease

@@ -123,6 +123,15 @@ internal readonly struct MapTypeTraits
 
     public bool IsOuter => Api == MapApiKind.Outer;
 
+    /// <summary>
+    /// Whether user space can take elements out atomically (<c>BPF_MAP_LOOKUP_AND_DELETE_ELEM</c>
+    /// and <c>_BATCH</c>; <c>map_lookup_and_delete_elem</c> in kernel/bpf/syscall.c): the hash maps.
+    /// </summary>
+    public bool HasLookupAndDelete => Type is BpfMapType.Hash or BpfMapType.PerCpuHash or BpfMapType.LruHash or BpfMapType.LruPerCpuHash;
+
+    /// <summary>Whether maps of this type declared with <paramref name="flags"/> can be mapped into memory (<c>BPF_F_MMAPABLE</c> arrays).</summary>
+    public bool IsMmapable(BpfMapFlags flags) => Type == BpfMapType.Array && (flags & BpfMapFlags.Mmapable) != 0;
+
     /// <summary>The rules of <paramref name="type"/>; false for a number the kernel does not know.</summary>
     public static bool TryGet(BpfMapType type, out MapTypeTraits traits)
     {

@@ -168,9 +168,10 @@ public sealed class TypedApiTests
             using Tenants tenants = Tenants.Create(rt);
             uint[] tooMany = Enumerable.Range(0, 65).Select(i => (uint)i).ToArray();
             Counters[] oneMore = [.. inners, inners[0]];
-            BpfException e = Assert.Throws<BpfException>(() => tenants.UpdateBatch(tooMany, oneMore));
+            BpfBatchException e = Assert.Throws<BpfBatchException>(() => tenants.UpdateBatch(tooMany, oneMore));
             Assert.Equal(BpfErrno.E2BIG, e.Errno);
-            Assert.Contains("slot 64 of 65", e.Message, StringComparison.Ordinal);
+            Assert.Equal((64, 65), (e.Processed, e.Count));
+            Assert.Contains("element 64 of 65", e.Message, StringComparison.Ordinal);
             Assert.Equal(64, tenants.Keys.Count());
         }
         finally

@@ -227,9 +227,48 @@ internal readonly struct FlowTable : IBpfMap<FlowTable>
     public IEnumerable<KeyValuePair<FlowKey, FlowStats>> Entries =>
         DataMapOperations.Entries<FlowKey, FlowKeyCodec, FlowStats, FlowStatsCodec>(_map, TypeName);
 
+    public IEnumerable<FlowKey> Keys => DataMapOperations.Keys<FlowKey, FlowKeyCodec>(_map, TypeName);
+
+    public void UpdateBatch(ReadOnlySpan<FlowKey> keys, ReadOnlySpan<FlowStats> values) =>
+        DataMapOperations.UpdateBatch<FlowKey, FlowKeyCodec, FlowStats, FlowStatsCodec>(_map, TypeName, keys, values);
+
+    public int DeleteBatch(ReadOnlySpan<FlowKey> keys) => DataMapOperations.DeleteBatch<FlowKey, FlowKeyCodec>(_map, TypeName, keys);
+
+    public KeyValuePair<FlowKey, FlowStats>[] Drain() => DataMapOperations.Drain<FlowKey, FlowKeyCodec, FlowStats, FlowStatsCodec>(_map, TypeName);
+
     public void Dispose() => _map?.Dispose();
 
     static FlowTable IBpfMap<FlowTable>.Wrap(BpfMap map) => new(map);
+}
+
+//   [BpfMap(Array, MaxEntries = 64, Value = typeof(ulong), Flags = BpfMapFlags.Mmapable)] partial struct SharedCounters;
+internal readonly struct SharedCounters : IBpfMap<SharedCounters>
+{
+    private const string TypeName = nameof(SharedCounters);
+    private readonly BpfMap? _map;
+
+    private SharedCounters(BpfMap map) => _map = map;
+
+    public static BpfMapSpec Spec { get; } = new("shared_counters", BpfMapType.Array, 4, 8, 64, BpfMapFlags.Mmapable);
+
+    public BpfMap Map => MapOperations.Live(_map, TypeName);
+
+    public static SharedCounters Create(BpfRuntime runtime) => new(MapOperations.Create(runtime, Spec));
+
+    public static SharedCounters FromMap(BpfMap map) => new(MapOperations.FromMap(map, Spec));
+
+    public ulong Lookup(in uint key) => DataMapOperations.Lookup<uint, U32Codec, ulong, U64Codec>(_map, TypeName, in key);
+
+    public void Update(in uint key, in ulong value, BpfUpdateFlags flags = BpfUpdateFlags.Any) =>
+        DataMapOperations.Update<uint, U32Codec, ulong, U64Codec>(_map, TypeName, in key, in value, flags);
+
+    public BpfContiguousArrayView<ulong> CreateView() => DataMapOperations.CreateContiguousView<ulong>(_map, TypeName);
+
+    public void Pin(string path) => MapOperations.Pin(_map, TypeName, path);
+
+    public void Dispose() => _map?.Dispose();
+
+    static SharedCounters IBpfMap<SharedCounters>.Wrap(BpfMap map) => new(map);
 }
 
 // The C# declarations of Interop/array_of_devmaps.bpf.c:

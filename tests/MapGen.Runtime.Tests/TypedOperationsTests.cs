@@ -172,8 +172,9 @@ public sealed class TypedOperationsTests : IDisposable
         Assert.Equal(b.Map.Id, OuterMapOperations.Lookup<uint, U32Codec, Counters>(outer, Name, 2).Map.Id);
         Assert.Equal(a.Map.Id, OuterMapOperations.Lookup<uint, U32Codec, Counters>(outer, Name, 3).Map.Id);
 
-        BpfException failed = Assert.Throws<BpfException>(() => OuterMapOperations.UpdateBatch<uint, U32Codec, Counters>(outer, Name, [1, 9], [b, b]));
+        BpfBatchException failed = Assert.Throws<BpfBatchException>(() => OuterMapOperations.UpdateBatch<uint, U32Codec, Counters>(outer, Name, [1, 9], [b, b]));
         Assert.Equal(BpfErrno.E2BIG, failed.Errno);
+        Assert.Equal(1, failed.Processed);
         Assert.Equal(b.Map.Id, OuterMapOperations.Lookup<uint, U32Codec, Counters>(outer, Name, 1).Map.Id);
     }
 

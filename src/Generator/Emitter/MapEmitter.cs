@@ -162,11 +162,37 @@ internal static class MapEmitter
         w.Line();
         w.Doc("Creates or replaces the element <paramref name=\"key\"/>. Throws <see cref=\"global::MapGen.BpfException\"/> with the kernel's errno when refused.");
         w.Line($"{access} void Update(in {k} key, in {v} value, {Flags}) => {DataOps}.Update<{kv}>({Handle}, {name}, in key, in value, flags);");
+        w.Line();
+        w.Doc($"Creates or replaces the elements <c>keys[i]</c> → <c>values[i]</c> in batches ({UpdateBatchDoc}");
+        w.Line($"{access} void UpdateBatch(global::System.ReadOnlySpan<{k}> keys, global::System.ReadOnlySpan<{v}> values) => {DataOps}.UpdateBatch<{kv}>({Handle}, {name}, keys, values);");
         EmitDeleteKeys(w, model, DataOps);
         w.Line();
         w.Doc("The elements, in kernel order.");
         w.Line($"{access} global::System.Collections.Generic.IEnumerable<global::System.Collections.Generic.KeyValuePair<{k}, {v}>> Entries => {DataOps}.Entries<{kv}>({Handle}, {name});");
+        if (model.HasDrain)
+        {
+            w.Line();
+            w.Doc(DrainDoc);
+            w.Line($"{access} global::System.Collections.Generic.KeyValuePair<{k}, {v}>[] Drain() => {DataOps}.Drain<{kv}>({Handle}, {name});");
+        }
+
+        if (model.HasMmapView)
+        {
+            // The kernel keeps values round_up(size, 8) bytes apart: a span only when that is their size.
+            bool contiguous = model.ValueSize % 8 == 0;
+            w.Line();
+            w.Doc("Maps the values into this process (the map is <c>BPF_F_MMAPABLE</c>): reads and writes through the view are memory accesses, not system calls, and BPF programs see them at once. The view holds a lease on the mapping: dispose it.");
+            w.Line(contiguous
+                ? $"{access} global::MapGen.BpfContiguousArrayView<{v}> CreateView() => {DataOps}.CreateContiguousView<{v}>({Handle}, {name});"
+                : $"{access} global::MapGen.BpfArrayView<{v}> CreateView() => {DataOps}.CreateView<{v}>({Handle}, {name});");
+        }
     }
+
+    private const string UpdateBatchDoc =
+        "<c>BPF_MAP_UPDATE_BATCH</c>: a system call for many elements, not one each). Throws <see cref=\"global::MapGen.BpfBatchException\"/> naming the element the kernel refused; those before it were written.";
+
+    private const string DrainDoc =
+        "Takes every element out of the map, each looked up and deleted atomically (<c>BPF_MAP_LOOKUP_AND_DELETE_BATCH</c>), so no update a BPF program makes before an element is taken is lost. Elements added meanwhile may stay for the next drain.";
 
     private static void EmitPerCpuMembers(SourceWriter w, MapModel model)
     {
@@ -184,10 +210,19 @@ internal static class MapEmitter
         w.Line();
         w.Doc("Creates or replaces the element <paramref name=\"key\"/> with one value per possible CPU.");
         w.Line($"{access} void Update(in {k} key, global::System.ReadOnlySpan<{v}> values, {Flags}) => {DataOps}.UpdatePerCpu<{kv}>({Handle}, {name}, in key, values, flags);");
+        w.Line();
+        w.Doc($"Creates or replaces the elements <c>keys[i]</c> in batches, each with one value per possible CPU: those of <c>keys[i]</c> at <c>values[i * PossibleCpus ..]</c> ({UpdateBatchDoc}");
+        w.Line($"{access} void UpdateBatch(global::System.ReadOnlySpan<{k}> keys, global::System.ReadOnlySpan<{v}> values) => {DataOps}.UpdateBatchPerCpu<{kv}>({Handle}, {name}, keys, values);");
         EmitDeleteKeys(w, model, DataOps);
         w.Line();
         w.Doc("The elements, each with one value per possible CPU, in kernel order.");
         w.Line($"{access} global::System.Collections.Generic.IEnumerable<global::System.Collections.Generic.KeyValuePair<{k}, {v}[]>> Entries => {DataOps}.EntriesPerCpu<{kv}>({Handle}, {name});");
+        if (model.HasDrain)
+        {
+            w.Line();
+            w.Doc(DrainDoc);
+            w.Line($"{access} global::System.Collections.Generic.KeyValuePair<{k}, {v}[]>[] Drain() => {DataOps}.DrainPerCpu<{kv}>({Handle}, {name});");
+        }
     }
 
     private static void EmitOuterMembers(SourceWriter w, MapModel model)
@@ -230,6 +265,9 @@ internal static class MapEmitter
             w.Line();
             w.Doc("Deletes the element <paramref name=\"key\"/>; false when it is absent.");
             w.Line($"{access} bool Delete(in {k} key) => {operations}.Delete<{k}, {KeyCodec}>({Handle}, {name}, in key);");
+            w.Line();
+            w.Doc("Deletes <paramref name=\"keys\"/> in batches (<c>BPF_MAP_DELETE_BATCH</c>); absent keys are passed over. Returns how many were deleted.");
+            w.Line($"{access} int DeleteBatch(global::System.ReadOnlySpan<{k}> keys) => {operations}.DeleteBatch<{k}, {KeyCodec}>({Handle}, {name}, keys);");
         }
 
         w.Line();

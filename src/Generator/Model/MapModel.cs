@@ -27,6 +27,8 @@ internal sealed record MapModel(
     CodecModel? Value,
     string? InnerMapType,
     bool HasDelete,
+    bool HasDrain,
+    bool HasMmapView,
     bool CanCreateWithOtherMaxEntries,
     string MemberAccessibility)
 {

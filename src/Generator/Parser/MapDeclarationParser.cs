@@ -162,6 +162,8 @@ internal static class MapDeclarationParser
             traits.Api is MapApiKind.HandleOnly or MapApiKind.Outer ? null : value,
             innerType,
             traits.HasDelete,
+            traits.HasLookupAndDelete,
+            traits.IsMmapable(flags),
             !traits.IsOuter && MapTypeTraits.InnerMaxEntriesMayDiffer(mapType, flags),
             MemberAccessibility(type, keyType, valueType, innerSymbol))
         {

@@ -13,7 +13,7 @@ namespace MapGen.CompilerServices;
 /// the operations allocate nothing.
 /// </summary>
 [EditorBrowsable(EditorBrowsableState.Never)]
-public static class DataMapOperations
+public static partial class DataMapOperations
 {
     /// <summary>Buffers up to this size live on the stack.</summary>
     internal const int StackLimit = 256;

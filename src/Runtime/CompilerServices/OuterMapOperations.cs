@@ -85,7 +85,7 @@ public static class OuterMapOperations
     /// </summary>
     /// <exception cref="ArgumentException">The spans differ in length, or an inner map belongs to another runtime.</exception>
     /// <exception cref="BpfMapMismatchException">An inner map does not fit the declared inner map; nothing was written.</exception>
-    /// <exception cref="BpfException">The kernel refused an update; the message says how many slots were written.</exception>
+    /// <exception cref="BpfBatchException">The kernel refused an update; <see cref="BpfBatchException.Processed"/> slots were written before it.</exception>
     public static void UpdateBatch<TKey, TKeyCodec, TInner>(BpfMap? outer, string mapName, ReadOnlySpan<TKey> keys, ReadOnlySpan<TInner> inners)
         where TKeyCodec : IBpfCodec<TKey>
         where TInner : struct, IBpfMap<TInner>
@@ -134,8 +134,7 @@ public static class OuterMapOperations
 
         if (errno != BpfErrno.None)
         {
-            throw new BpfException(errno, $"batch update (slot {written} of {keys.Length}; the {written} before it were written)", live.Name,
-                OuterUpdateHint(errno, live, BpfUpdateFlags.Any));
+            throw new BpfBatchException(errno, "batch update", live.Name, written, keys.Length, OuterUpdateHint(errno, live, BpfUpdateFlags.Any));
         }
     }
 

@@ -78,6 +78,16 @@ internal sealed class EmulatedMap : BpfMap
         return _canWrite ? _map.Delete(key) : BpfErrno.EPERM;
     }
 
+    /// <summary>
+    /// <c>BPF_MAP_LOOKUP_AND_DELETE_ELEM</c> as <c>map_lookup_and_delete_elem</c> checks it: the
+    /// fd must allow reading and writing (<see cref="BpfErrno.EPERM"/>), then the map type decides.
+    /// </summary>
+    private protected override BpfErrno LookupAndDeleteCore(ReadOnlySpan<byte> key, Span<byte> value)
+    {
+        ThrowIfRuntimeDisposed();
+        return _canRead && _canWrite ? _map.LookupAndDelete(key, value) : BpfErrno.EPERM;
+    }
+
     private protected override BpfErrno GetNextKeyCore(ReadOnlySpan<byte> key, Span<byte> nextKey)
     {
         ThrowIfRuntimeDisposed();
@@ -96,6 +106,27 @@ internal sealed class EmulatedMap : BpfMap
 
         // The batch's elem_flags may only be BPF_F_LOCK, which needs a spin lock: only BPF_ANY passes.
         return flags != BpfUpdateFlags.Any ? BpfErrno.EINVAL : _map.UpdateBatch(keys, values, count, flags, out written);
+    }
+
+    /// <summary>
+    /// A shared, writable mapping of the values: the fd must be open for reading and writing
+    /// (the VFS checks that before the map does: <see cref="BpfErrno.EACCES"/>), then the map decides.
+    /// </summary>
+    private protected override BpfErrno MapValuesCore(out MappedValues? mapped)
+    {
+        ThrowIfRuntimeDisposed();
+        mapped = null;
+        return _canRead && _canWrite ? _map.MapValues(out mapped) : BpfErrno.EACCES;
+    }
+
+    /// <summary>
+    /// The drain as <c>BPF_MAP_LOOKUP_AND_DELETE_BATCH</c> begins: the fd must allow reading and
+    /// writing (<see cref="BpfErrno.EPERM"/>) even when the map is empty; then key by key.
+    /// </summary>
+    private protected override BpfErrno DrainCore(DrainedChunk onChunk)
+    {
+        ThrowIfRuntimeDisposed();
+        return _canRead && _canWrite ? base.DrainCore(onChunk) : BpfErrno.EPERM;
     }
 
     private protected override BpfErrno PinCore(string path)

@@ -172,7 +172,13 @@ internal sealed class HashMap : KernelMap
         return BpfErrno.None;
     }
 
-    public override BpfErrno Delete(ReadOnlySpan<byte> key)
+    public override BpfErrno Delete(ReadOnlySpan<byte> key) => Remove(key, default);
+
+    /// <summary><c>htab_map_lookup_and_delete_elem</c>: the value is copied out under the lock that unlinks the element.</summary>
+    public override BpfErrno LookupAndDelete(ReadOnlySpan<byte> key, Span<byte> value) => Remove(key, value);
+
+    /// <summary>Unlinks <paramref name="key"/>, first copying its value into <paramref name="value"/> unless that is empty.</summary>
+    private BpfErrno Remove(ReadOnlySpan<byte> key, Span<byte> value)
     {
         uint hash = _table.Hash(key);
         _table.Lock.EnterWrite();
@@ -182,6 +188,11 @@ internal sealed class HashMap : KernelMap
             if (slot < 0)
             {
                 return BpfErrno.ENOENT;
+            }
+
+            if (!value.IsEmpty)
+            {
+                _table.Value(slot).CopyTo(value);
             }
 
             _table.Unlink(slot);
@@ -261,7 +272,13 @@ internal sealed class LruHashMap : KernelMap
         }
     }
 
-    public override BpfErrno Delete(ReadOnlySpan<byte> key)
+    public override BpfErrno Delete(ReadOnlySpan<byte> key) => Remove(key, default);
+
+    /// <summary><c>htab_lru_map_lookup_and_delete_elem</c>: the value is copied out under the lock that unlinks the element.</summary>
+    public override BpfErrno LookupAndDelete(ReadOnlySpan<byte> key, Span<byte> value) => Remove(key, value);
+
+    /// <summary>Unlinks <paramref name="key"/>, first copying its value into <paramref name="value"/> unless that is empty.</summary>
+    private BpfErrno Remove(ReadOnlySpan<byte> key, Span<byte> value)
     {
         uint hash = _table.Hash(key);
         _table.Lock.EnterWrite();
@@ -271,6 +288,11 @@ internal sealed class LruHashMap : KernelMap
             if (slot < 0)
             {
                 return BpfErrno.ENOENT;
+            }
+
+            if (!value.IsEmpty)
+            {
+                _table.Value(slot).CopyTo(value);
             }
 
             _table.Unlink(slot);

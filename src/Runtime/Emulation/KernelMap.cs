@@ -72,6 +72,22 @@ internal abstract class KernelMap
 
     public abstract BpfErrno Delete(ReadOnlySpan<byte> key);
 
+    /// <summary>
+    /// <c>map_lookup_and_delete_elem</c>: the value, and the element gone, in one step. Only the
+    /// hash maps have it; every other type answers <see cref="BpfErrno.ENOTSUPP"/>.
+    /// </summary>
+    public virtual BpfErrno LookupAndDelete(ReadOnlySpan<byte> key, Span<byte> value) => BpfErrno.ENOTSUPP;
+
+    /// <summary>
+    /// <c>bpf_map_mmap</c> of a shared, writable mapping. Only mappable arrays have it; every other
+    /// type answers <see cref="BpfErrno.ENOTSUPP"/>.
+    /// </summary>
+    public virtual BpfErrno MapValues(out MappedValues? mapped)
+    {
+        mapped = null;
+        return BpfErrno.ENOTSUPP;
+    }
+
     /// <summary>The key after <paramref name="key"/>; an empty <paramref name="key"/> asks for the first.</summary>
     public abstract BpfErrno GetNextKey(ReadOnlySpan<byte> key, Span<byte> nextKey);
 

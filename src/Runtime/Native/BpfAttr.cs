@@ -23,6 +23,7 @@ internal enum BpfCommand
     MapGetFdById = 14,
     ObjGetInfoByFd = 15,
     BtfLoad = 18,
+    MapLookupAndDeleteElem = 21,
     MapLookupBatch = 24,
     MapLookupAndDeleteBatch = 25,
     MapUpdateBatch = 26,

@@ -41,4 +41,17 @@ internal static unsafe partial class LibC
 
     [LibraryImport(Library, EntryPoint = "unlink", SetLastError = true)]
     public static partial int Unlink(byte* path);
+
+    public const int PROT_READ = 1;
+    public const int PROT_WRITE = 2;
+    public const int MAP_SHARED = 1;
+
+    /// <summary><c>MAP_FAILED</c>: what <c>mmap(2)</c> returns on failure.</summary>
+    public static readonly void* MapFailed = (void*)-1;
+
+    [LibraryImport(Library, EntryPoint = "mmap", SetLastError = true)]
+    public static partial void* Mmap(void* address, nuint length, int protection, int flags, int fd, nint offset);
+
+    [LibraryImport(Library, EntryPoint = "munmap", SetLastError = true)]
+    public static partial int Munmap(void* address, nuint length);
 }

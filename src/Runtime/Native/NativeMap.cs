@@ -107,6 +107,9 @@ internal sealed class NativeMap : BpfMap
         }
     }
 
+    private protected override BpfErrno LookupAndDeleteCore(ReadOnlySpan<byte> key, Span<byte> value) =>
+        ElementCall(BpfCommand.MapLookupAndDeleteElem, ref MemoryMarshal.GetReference(key), ref MemoryMarshal.GetReference(value), 0);
+
     private protected override BpfErrno PinCore(string path)
     {
         bool added = false;
@@ -122,6 +125,52 @@ internal sealed class NativeMap : BpfMap
                 _handle.DangerousRelease();
             }
         }
+    }
+
+    /// <summary>
+    /// <c>mmap</c> of the fd, shared and writable: the kernel's <c>array_map_mmap</c> maps the
+    /// values from the first one on, <c>round_up(value_size, 8)</c> bytes apart, over
+    /// <c>PAGE_ALIGN(max_entries × that)</c> bytes. The mapping holds the map in the kernel on its
+    /// own, so it outlives the fd.
+    /// </summary>
+    private protected override unsafe BpfErrno MapValuesCore(out MappedValues? mapped)
+    {
+        mapped = null;
+        long pageSize = Environment.SystemPageSize;
+        long bytes = (long)Info.MaxEntries * BpfMapRules.RoundUp8(Info.ValueSize);
+        long length = (bytes + pageSize - 1) / pageSize * pageSize;
+        if (length == 0)
+        {
+            return BpfErrno.EINVAL;
+        }
+
+        bool added = false;
+        try
+        {
+            _handle.DangerousAddRef(ref added);
+            void* address = LibC.Mmap(null, (nuint)length, LibC.PROT_READ | LibC.PROT_WRITE, LibC.MAP_SHARED, _handle.Fd, 0);
+            if (address == LibC.MapFailed)
+            {
+                int errno = Marshal.GetLastPInvokeError();
+                return errno == 0 ? BpfErrno.EIO : (BpfErrno)errno;
+            }
+
+            mapped = new MappedPages((byte*)address, length);
+            return BpfErrno.None;
+        }
+        finally
+        {
+            if (added)
+            {
+                _handle.DangerousRelease();
+            }
+        }
+    }
+
+    /// <summary>Pages of a map mapped by <see cref="MapValuesCore"/>, unmapped with the last reference.</summary>
+    private sealed unsafe class MappedPages(byte* address, long length) : MappedValues(address, length)
+    {
+        protected override void Unmap() => LibC.Munmap(Address, (nuint)Length);
     }
 
     private protected override BpfErrno DuplicateCore(out BpfMap? duplicate)
@@ -337,6 +386,80 @@ internal sealed class NativeMap : BpfMap
     }
 
     /// <summary>
+    /// <c>BPF_MAP_DELETE_BATCH</c> in one system call; single deletes for map types the kernel has
+    /// no delete batch for (device maps).
+    /// </summary>
+    private protected override BpfErrno DeleteBatchCore(ReadOnlySpan<byte> keys, int count, out int deleted)
+    {
+        if (count == 0 || !KernelFeatures.MayDeleteBatch(Type))
+        {
+            return base.DeleteBatchCore(keys, count, out deleted);
+        }
+
+        int processed = count;
+        BpfErrno errno = DeleteBatch(keys, ref processed);
+        if (KernelFeatures.MeansNoBatch(errno) && processed == count)
+        {
+            KernelFeatures.RefuseDeleteBatch(Type);
+            return base.DeleteBatchCore(keys, count, out deleted);
+        }
+
+        // As for updates: a batch refused as a whole (the fd's permissions) leaves count untouched.
+        deleted = errno == BpfErrno.None ? count : processed >= count ? 0 : Math.Max(processed, 0);
+        return errno;
+    }
+
+    /// <summary>
+    /// <c>BPF_MAP_LOOKUP_AND_DELETE_BATCH</c> chunk after chunk, the cursor moving forward bucket by
+    /// bucket; single lookup-and-deletes where the kernel has no such batch for the map type.
+    /// </summary>
+    private protected override BpfErrno DrainCore(DrainedChunk onChunk)
+    {
+        if (!KernelFeatures.MayLookupAndDeleteBatch(Type))
+        {
+            return base.DrainCore(onChunk);
+        }
+
+        var buffers = new BatchBuffers(this);
+        bool started = false;
+        while (true)
+        {
+            int count = buffers.Capacity;
+            BpfErrno errno = LookupBatch(started ? buffers.Cursor : default, buffers.NextCursor, buffers.Keys, buffers.Values, ref count, andDelete: true);
+            if (!started && KernelFeatures.MeansNoBatch(errno))
+            {
+                KernelFeatures.RefuseLookupAndDeleteBatch(Type);
+                return base.DrainCore(onChunk);
+            }
+
+            if (errno == BpfErrno.ENOSPC && count == 0)
+            {
+                // A bucket holds more elements than the buffers; nothing was deleted. Grow and ask again.
+                buffers.Grow();
+                continue;
+            }
+
+            if (errno is not (BpfErrno.None or BpfErrno.ENOENT))
+            {
+                return errno;
+            }
+
+            if (count > 0)
+            {
+                onChunk(buffers.Keys.AsSpan(0, count * KeySize), buffers.Values.AsSpan(0, count * UserValueSize), count);
+            }
+
+            if (errno == BpfErrno.ENOENT || count == 0)
+            {
+                return BpfErrno.None;
+            }
+
+            buffers.Advance();
+            started = true;
+        }
+    }
+
+    /// <summary>
     /// <c>BPF_MAP_LOOKUP_BATCH</c> (or, with <paramref name="andDelete"/>,
     /// <c>LOOKUP_AND_DELETE_BATCH</c>): reads up to <paramref name="count"/> elements after the
     /// cursor <paramref name="inBatch"/> (empty: from the start) into <paramref name="keys"/> and
@@ -518,15 +641,8 @@ internal sealed class NativeMap : BpfMap
     /// </summary>
     private sealed class BatchReader
     {
-        /// <summary>Aim for chunks of about this many bytes: large enough to make the syscall cost vanish, small enough to stay in cache.</summary>
-        private const int ChunkBytes = 64 * 1024;
-
         private readonly NativeMap _map;
-        private byte[] _keys;
-        private byte[] _values;
-        private byte[] _cursor;
-        private byte[] _nextCursor;
-        private int _capacity;
+        private readonly BatchBuffers _buffers;
         private bool _started;
         private bool _finished;
         private byte[]? _resumeAfter;
@@ -534,14 +650,7 @@ internal sealed class NativeMap : BpfMap
         public BatchReader(NativeMap map)
         {
             _map = map;
-            int elementBytes = Math.Max(1, map.KeySize + map.UserValueSize);
-            // A map never holds more than max_entries, so a larger buffer would be wasted; a hash
-            // bucket that does not fit makes the kernel answer ENOSPC, and the buffers grow.
-            _capacity = (int)Math.Min(Math.Clamp(ChunkBytes / elementBytes, 1, 4096), Math.Max(1U, map.Info.MaxEntries));
-            _keys = new byte[_capacity * map.KeySize];
-            _values = new byte[_capacity * map.UserValueSize];
-            _cursor = new byte[map.BatchTokenSize];
-            _nextCursor = new byte[map.BatchTokenSize];
+            _buffers = new BatchBuffers(map);
         }
 
         /// <summary>How many elements the current chunk holds.</summary>
@@ -559,11 +668,11 @@ internal sealed class NativeMap : BpfMap
         /// <summary>The key after which to resume an <see cref="Interrupted"/> read; null: from the first key.</summary>
         public byte[]? ResumeAfter => _resumeAfter;
 
-        public ReadOnlySpan<byte> Key(int index) => _keys.AsSpan(index * _map.KeySize, _map.KeySize);
+        public ReadOnlySpan<byte> Key(int index) => _buffers.Keys.AsSpan(index * _map.KeySize, _map.KeySize);
 
-        public ReadOnlyMemory<byte> KeyMemory(int index) => _keys.AsMemory(index * _map.KeySize, _map.KeySize);
+        public ReadOnlyMemory<byte> KeyMemory(int index) => _buffers.Keys.AsMemory(index * _map.KeySize, _map.KeySize);
 
-        public ReadOnlyMemory<byte> ValueMemory(int index) => _values.AsMemory(index * _map.UserValueSize, _map.UserValueSize);
+        public ReadOnlyMemory<byte> ValueMemory(int index) => _buffers.Values.AsMemory(index * _map.UserValueSize, _map.UserValueSize);
 
         /// <summary>Reads the first chunk; false when the kernel has no batch for this map type (now remembered).</summary>
         public bool Start()
@@ -596,11 +705,11 @@ internal sealed class NativeMap : BpfMap
         {
             while (true)
             {
-                int count = _capacity;
-                BpfErrno errno = _map.LookupBatch(_started ? _cursor : default, _nextCursor, _keys, _values, ref count);
+                int count = _buffers.Capacity;
+                BpfErrno errno = _map.LookupBatch(_started ? _buffers.Cursor : default, _buffers.NextCursor, _buffers.Keys, _buffers.Values, ref count);
                 if (_map.LookupBatchHook is { } hook)
                 {
-                    errno = hook(errno, _keys, _nextCursor, ref count);
+                    errno = hook(errno, _buffers.Keys, _buffers.NextCursor, ref count);
                 }
 
                 if (errno == BpfErrno.EINTR && count >= 0)
@@ -611,11 +720,11 @@ internal sealed class NativeMap : BpfMap
                     Count = count;
                     if (count > 0)
                     {
-                        (_cursor, _nextCursor) = (_nextCursor, _cursor);
+                        _buffers.Advance();
                         _started = true;
                     }
 
-                    _resumeAfter = _started ? _cursor.AsSpan(0, _map.KeySize).ToArray() : null;
+                    _resumeAfter = _started ? _buffers.Cursor.AsSpan(0, _map.KeySize).ToArray() : null;
                     Interrupted = true;
                     _finished = true;
                     return BpfErrno.None;
@@ -624,7 +733,7 @@ internal sealed class NativeMap : BpfMap
                 if (errno == BpfErrno.ENOSPC && count == 0)
                 {
                     // A hash bucket holds more elements than the buffers: grow them and ask again.
-                    Grow();
+                    _buffers.Grow();
                     continue;
                 }
 
@@ -632,7 +741,7 @@ internal sealed class NativeMap : BpfMap
                 {
                     Count = count;
                     _started = true;
-                    (_cursor, _nextCursor) = (_nextCursor, _cursor);
+                    _buffers.Advance();
                     // ENOENT is the end; an empty chunk without it would loop forever, so it ends too.
                     _finished = errno == BpfErrno.ENOENT || count == 0;
                     return BpfErrno.None;
@@ -643,19 +752,61 @@ internal sealed class NativeMap : BpfMap
             }
         }
 
-        private void Grow()
-        {
-            _capacity = checked(_capacity * 2);
-            _keys = new byte[_capacity * _map.KeySize];
-            _values = new byte[_capacity * _map.UserValueSize];
-        }
-
         private void ThrowIfFailed(BpfErrno errno)
         {
             if (errno != BpfErrno.None)
             {
                 throw new BpfException(errno, "lookup batch", _map.Name);
             }
+        }
+    }
+
+    /// <summary>
+    /// The buffers of a batched read: keys and values for a chunk of elements, and the kernel's
+    /// cursors (where the last chunk ended, and where the next one does).
+    /// </summary>
+    private sealed class BatchBuffers
+    {
+        /// <summary>Aim for chunks of about this many bytes: large enough to make the syscall cost vanish, small enough to stay in cache.</summary>
+        private const int ChunkBytes = 64 * 1024;
+
+        private readonly NativeMap _map;
+
+        public BatchBuffers(NativeMap map)
+        {
+            _map = map;
+            int elementBytes = Math.Max(1, map.KeySize + map.UserValueSize);
+            // A map never holds more than max_entries, so a larger buffer would be wasted; a hash
+            // bucket that does not fit makes the kernel answer ENOSPC, and the buffers grow.
+            Capacity = (int)Math.Min(Math.Clamp(ChunkBytes / elementBytes, 1, 4096), Math.Max(1U, map.Info.MaxEntries));
+            Keys = new byte[Capacity * map.KeySize];
+            Values = new byte[Capacity * map.UserValueSize];
+            Cursor = new byte[map.BatchTokenSize];
+            NextCursor = new byte[map.BatchTokenSize];
+        }
+
+        /// <summary>How many elements a chunk may hold.</summary>
+        public int Capacity { get; private set; }
+
+        public byte[] Keys { get; private set; }
+
+        public byte[] Values { get; private set; }
+
+        /// <summary>Where the next chunk starts (<c>in_batch</c>).</summary>
+        public byte[] Cursor { get; private set; }
+
+        /// <summary>Where the kernel writes the end of the chunk it reads (<c>out_batch</c>).</summary>
+        public byte[] NextCursor { get; private set; }
+
+        /// <summary>Moves on: the end of the chunk just read is where the next starts.</summary>
+        public void Advance() => (Cursor, NextCursor) = (NextCursor, Cursor);
+
+        /// <summary>Doubles the chunk (after <see cref="BpfErrno.ENOSPC"/>: a bucket did not fit).</summary>
+        public void Grow()
+        {
+            Capacity = checked(Capacity * 2);
+            Keys = new byte[Capacity * _map.KeySize];
+            Values = new byte[Capacity * _map.UserValueSize];
         }
     }
 }

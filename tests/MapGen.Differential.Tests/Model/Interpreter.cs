@@ -92,6 +92,10 @@ public sealed class Interpreter
             WalkStep s => WithMap(s, s.Map, map => Walk(s, map)),
             EnumerateStep s => WithMap(s, s.Map, map => Enumerate(s, map)),
             UpdateBatchStep s => UpdateBatch(s),
+            LookupAndDeleteStep s => LookupAndDelete(s),
+            DeleteBatchStep s => WithMap(s, s.Map, map => DeleteBatch(s, map)),
+            DrainStep s => WithMap(s, s.Map, map => Drain(s, map)),
+            ViewStep s => WithMap(s, s.Map, map => View(s, map)),
             CloseStep s => Close(s),
             OpenByIdStep s => OpenById(s),
             PinStep s => WithMap(s, s.Map, map => Catch(s, () => map.Pin(_owner.PinPath(s.Name)))),
@@ -335,6 +339,66 @@ public sealed class Interpreter
             BpfErrno errno = map.UpdateBatch(keys, values.ToArray(), s.Keys.Length, s.Flags, out int written);
             return Entry(s, errno, "written=" + written.ToString(CultureInfo.InvariantCulture));
         });
+
+        private TranscriptEntry LookupAndDelete(LookupAndDeleteStep s) => WithMap(s, s.Map, map =>
+        {
+            byte[] value = new byte[map.UserValueSize];
+            BpfErrno errno = map.TryLookupAndDelete(s.Key, value);
+            return Entry(s, errno, errno == BpfErrno.None ? FormatValue(map, value) : "");
+        });
+
+        private static TranscriptEntry DeleteBatch(DeleteBatchStep s, BpfMap map)
+        {
+            BpfErrno errno = map.DeleteBatch(s.Keys.SelectMany(k => k).ToArray(), s.Keys.Length, out int deleted);
+            return Entry(s, errno, "deleted=" + deleted.ToString(CultureInfo.InvariantCulture));
+        }
+
+        /// <summary>The drain, its elements as a set (hash maps drain in bucket order).</summary>
+        private TranscriptEntry Drain(DrainStep s, BpfMap map)
+        {
+            var items = new List<string>();
+            BpfErrno errno = map.Drain((keys, values, count) =>
+            {
+                for (int i = 0; i < count; i++)
+                {
+                    items.Add(Convert.ToHexStringLower(keys.Slice(i * map.KeySize, map.KeySize))
+                        + "=" + FormatValue(map, values.Slice(i * map.UserValueSize, map.UserValueSize).ToArray()));
+                }
+            });
+            items.Sort(StringComparer.Ordinal);
+            return Entry(s, errno, items.Count == 0 ? "-" : string.Join(',', items));
+        }
+
+        /// <summary>One value through a fresh mapping of the map, released again (the handle keeps its own).</summary>
+        private static TranscriptEntry View(ViewStep s, BpfMap map)
+        {
+            MappedValues mapped;
+            try
+            {
+                mapped = map.AcquireMappedValues();
+            }
+            catch (BpfException e)
+            {
+                return Entry(s, e.Errno);
+            }
+
+            try
+            {
+                int stride = (int)BpfMapRules.RoundUp8(map.Info.ValueSize);
+                Span<byte> value = mapped.Slice((long)s.Index * stride, (int)map.Info.ValueSize);
+                if (s.Bytes is null)
+                {
+                    return Entry(s, BpfErrno.None, Convert.ToHexStringLower(value));
+                }
+
+                s.Bytes.CopyTo(value);
+                return Entry(s, BpfErrno.None);
+            }
+            finally
+            {
+                mapped.Release();
+            }
+        }
 
         private static (List<byte[]> Keys, BpfErrno End) WalkKeys(BpfMap map)
         {

@@ -224,6 +224,36 @@ public sealed class Scenario
             ExpectOutput = "written=" + written.ToString(CultureInfo.InvariantCulture),
         });
 
+    /// <summary><c>BPF_MAP_LOOKUP_AND_DELETE_ELEM</c> (<see cref="BpfMap.TryLookupAndDelete"/>): the value it took, then the element is gone.</summary>
+    public void LookupAndDelete(Handle map, byte[] key, BpfErrno expect, string? value = null) =>
+        Add(new LookupAndDeleteStep(map, key) { Expect = expect, ExpectOutput = value });
+
+    /// <summary>
+    /// <c>BPF_MAP_DELETE_BATCH</c> as the runtime does it (<c>BpfMap.DeleteBatch</c>: one system
+    /// call where the kernel has batches), recording the errno and how many keys were deleted.
+    /// </summary>
+    public void DeleteBatch(Handle map, byte[][] keys, BpfErrno expect, int deleted) =>
+        Add(new DeleteBatchStep(map, keys)
+        {
+            Expect = expect,
+            ExpectOutput = "deleted=" + deleted.ToString(CultureInfo.InvariantCulture),
+        });
+
+    /// <summary>
+    /// The runtime's drain (<c>BpfMap.Drain</c>: <c>BPF_MAP_LOOKUP_AND_DELETE_BATCH</c> where the
+    /// kernel has it), recording the errno and the elements taken as a set of <c>key=value</c>.
+    /// </summary>
+    public void Drain(Handle map, BpfErrno expect, string? entries = null) =>
+        Add(new DrainStep(map) { Expect = expect, ExpectOutput = entries });
+
+    /// <summary>Writes <paramref name="bytes"/> into value <paramref name="index"/> through a shared, writable mapping of the map (<c>mmap</c>).</summary>
+    public void ViewWrite(Handle map, uint index, byte[] bytes, BpfErrno expect) =>
+        Add(new ViewStep(map, index, bytes) { Expect = expect });
+
+    /// <summary>Reads value <paramref name="index"/> through a shared, writable mapping of the map.</summary>
+    public void ViewRead(Handle map, uint index, BpfErrno expect, string? value = null) =>
+        Add(new ViewStep(map, index, null) { Expect = expect, ExpectOutput = value });
+
     /// <summary>Closes a handle (its fd); the map lives on while something else holds it.</summary>
     public void Close(Handle map) => Add(new CloseStep(map));
 
@@ -357,6 +387,28 @@ internal sealed record UpdateBatchStep(Handle Map, byte[][] Keys, Val[] Values, 
 {
     public override string Describe() =>
         $"update-batch {Map} keys={string.Join(',', Keys.Select(Hex))} values={string.Join(',', Values.Select(v => v.ToString()))} flags={FormatFlags(Flags)}";
+}
+
+internal sealed record LookupAndDeleteStep(Handle Map, byte[] Key) : ScenarioStep
+{
+    public override string Describe() => $"lookup-and-delete {Map} key={Hex(Key)}";
+}
+
+internal sealed record DeleteBatchStep(Handle Map, byte[][] Keys) : ScenarioStep
+{
+    public override string Describe() => $"delete-batch {Map} keys={string.Join(',', Keys.Select(Hex))}";
+}
+
+internal sealed record DrainStep(Handle Map) : ScenarioStep
+{
+    public override string Describe() => $"drain {Map}";
+}
+
+/// <summary>A read (no <see cref="Bytes"/>) or write of one value through the map's mapping.</summary>
+internal sealed record ViewStep(Handle Map, uint Index, byte[]? Bytes) : ScenarioStep
+{
+    public override string Describe() =>
+        Bytes is null ? $"view-read {Map} index={Index.ToString(CultureInfo.InvariantCulture)}" : $"view-write {Map} index={Index.ToString(CultureInfo.InvariantCulture)} value={Hex(Bytes)}";
 }
 
 internal sealed record CloseStep(Handle Map) : ScenarioStep

@@ -36,6 +36,31 @@ public sealed class SnapshotTests
         """);
 
     [Fact]
+    public void Mmapable_arrays_with_views() => VerifyShape(nameof(Mmapable_arrays_with_views), """
+        using MapGen;
+
+        namespace Demo.Shared;
+
+        public struct Sample { public uint Packets, Bytes, Drops; }
+
+        [BpfMap(BpfMapType.Array, MaxEntries = 256, Value = typeof(ulong), Flags = BpfMapFlags.Mmapable)]
+        public partial struct CounterPage;
+
+        [BpfMap(BpfMapType.Array, MaxEntries = 64, Value = typeof(Sample), Flags = BpfMapFlags.Mmapable)]
+        public partial struct SamplePage;
+        """);
+
+    [Fact]
+    public void Per_cpu_hash() => VerifyShape(nameof(Per_cpu_hash), """
+        using MapGen;
+
+        namespace Demo.Cpu;
+
+        [BpfMap(BpfMapType.PerCpuHash, MaxEntries = 1024, Key = typeof(uint), Value = typeof(ulong))]
+        public partial struct PacketsByPort;
+        """);
+
+    [Fact]
     public void Array_of_maps() => VerifyShape(nameof(Array_of_maps), """
         using MapGen;
         using static MapGen.BpfMapType;

@@ -93,3 +93,15 @@ public partial struct LayoutShapes;
 
 [BpfMap(Hash, MaxEntries = 16, Key = typeof(Verdict), Value = typeof(ExplicitValue))]
 public partial struct ExplicitShapes;
+
+[BpfMap(BpfMapType.Array, MaxEntries = 64, Value = typeof(ulong), Flags = BpfMapFlags.Mmapable)]
+public partial struct SharedCounters;
+
+/// <summary>12 bytes: the kernel keeps such values 16 bytes apart in a mapped array.</summary>
+public struct Sample
+{
+    public uint Packets, Bytes, Drops;
+}
+
+[BpfMap(BpfMapType.Array, MaxEntries = 16, Value = typeof(Sample), Flags = BpfMapFlags.Mmapable)]
+public partial struct SharedSamples;

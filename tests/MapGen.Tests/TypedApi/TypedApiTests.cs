@@ -266,7 +266,7 @@ public sealed class TypedApiTests : IDisposable
             tables.UpdateBatch([0u, 5u, 31u], ports);
             Assert.Equal([0u, 5u, 31u], tables.Keys.Order().ToArray());
             Assert.Equal(ports[1].Map.Id, tables.Lookup(5).Map.Id);
-            Assert.Equal(BpfErrno.E2BIG, Assert.Throws<BpfException>(() => tables.UpdateBatch([1u, 32u], ports.AsSpan(0, 2))).Errno);
+            Assert.Equal(BpfErrno.E2BIG, Assert.Throws<BpfBatchException>(() => tables.UpdateBatch([1u, 32u], ports.AsSpan(0, 2))).Errno);
             Assert.Equal(ports[0].Map.Id, tables.Lookup(1).Map.Id);
         }
         finally

@@ -56,8 +56,14 @@ namespace Demo.Redirect
         /// <summary>Creates or replaces the element <paramref name="key"/>. Throws <see cref="global::MapGen.BpfException"/> with the kernel's errno when refused.</summary>
         public void Update(in uint key, in uint value, global::MapGen.BpfUpdateFlags flags = global::MapGen.BpfUpdateFlags.Any) => global::MapGen.CompilerServices.DataMapOperations.Update<uint, MapGenKeyCodec, uint, MapGenValueCodec>(_mapGenHandle, "TxPorts", in key, in value, flags);
 
+        /// <summary>Creates or replaces the elements <c>keys[i]</c> → <c>values[i]</c> in batches (<c>BPF_MAP_UPDATE_BATCH</c>: a system call for many elements, not one each). Throws <see cref="global::MapGen.BpfBatchException"/> naming the element the kernel refused; those before it were written.</summary>
+        public void UpdateBatch(global::System.ReadOnlySpan<uint> keys, global::System.ReadOnlySpan<uint> values) => global::MapGen.CompilerServices.DataMapOperations.UpdateBatch<uint, MapGenKeyCodec, uint, MapGenValueCodec>(_mapGenHandle, "TxPorts", keys, values);
+
         /// <summary>Deletes the element <paramref name="key"/>; false when it is absent.</summary>
         public bool Delete(in uint key) => global::MapGen.CompilerServices.DataMapOperations.Delete<uint, MapGenKeyCodec>(_mapGenHandle, "TxPorts", in key);
+
+        /// <summary>Deletes <paramref name="keys"/> in batches (<c>BPF_MAP_DELETE_BATCH</c>); absent keys are passed over. Returns how many were deleted.</summary>
+        public int DeleteBatch(global::System.ReadOnlySpan<uint> keys) => global::MapGen.CompilerServices.DataMapOperations.DeleteBatch<uint, MapGenKeyCodec>(_mapGenHandle, "TxPorts", keys);
 
         /// <summary>The keys, in kernel order; each at most once, even while other threads delete.</summary>
         public global::System.Collections.Generic.IEnumerable<uint> Keys => global::MapGen.CompilerServices.DataMapOperations.Keys<uint, MapGenKeyCodec>(_mapGenHandle, "TxPorts");

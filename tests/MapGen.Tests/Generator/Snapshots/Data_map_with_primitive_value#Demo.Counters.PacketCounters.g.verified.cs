@@ -53,6 +53,9 @@ namespace Demo.Counters
         /// <summary>Creates or replaces the element <paramref name="key"/>. Throws <see cref="global::MapGen.BpfException"/> with the kernel's errno when refused.</summary>
         public void Update(in uint key, in ulong value, global::MapGen.BpfUpdateFlags flags = global::MapGen.BpfUpdateFlags.Any) => global::MapGen.CompilerServices.DataMapOperations.Update<uint, MapGenKeyCodec, ulong, MapGenValueCodec>(_mapGenHandle, "PacketCounters", in key, in value, flags);
 
+        /// <summary>Creates or replaces the elements <c>keys[i]</c> → <c>values[i]</c> in batches (<c>BPF_MAP_UPDATE_BATCH</c>: a system call for many elements, not one each). Throws <see cref="global::MapGen.BpfBatchException"/> naming the element the kernel refused; those before it were written.</summary>
+        public void UpdateBatch(global::System.ReadOnlySpan<uint> keys, global::System.ReadOnlySpan<ulong> values) => global::MapGen.CompilerServices.DataMapOperations.UpdateBatch<uint, MapGenKeyCodec, ulong, MapGenValueCodec>(_mapGenHandle, "PacketCounters", keys, values);
+
         /// <summary>The keys, in kernel order; each at most once, even while other threads delete.</summary>
         public global::System.Collections.Generic.IEnumerable<uint> Keys => global::MapGen.CompilerServices.DataMapOperations.Keys<uint, MapGenKeyCodec>(_mapGenHandle, "PacketCounters");
 

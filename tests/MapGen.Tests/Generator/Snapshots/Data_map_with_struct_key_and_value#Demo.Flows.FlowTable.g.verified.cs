@@ -56,14 +56,23 @@ namespace Demo.Flows
         /// <summary>Creates or replaces the element <paramref name="key"/>. Throws <see cref="global::MapGen.BpfException"/> with the kernel's errno when refused.</summary>
         public void Update(in global::Demo.Flows.FlowKey key, in global::Demo.Flows.FlowStats value, global::MapGen.BpfUpdateFlags flags = global::MapGen.BpfUpdateFlags.Any) => global::MapGen.CompilerServices.DataMapOperations.Update<global::Demo.Flows.FlowKey, MapGenKeyCodec, global::Demo.Flows.FlowStats, MapGenValueCodec>(_mapGenHandle, "FlowTable", in key, in value, flags);
 
+        /// <summary>Creates or replaces the elements <c>keys[i]</c> → <c>values[i]</c> in batches (<c>BPF_MAP_UPDATE_BATCH</c>: a system call for many elements, not one each). Throws <see cref="global::MapGen.BpfBatchException"/> naming the element the kernel refused; those before it were written.</summary>
+        public void UpdateBatch(global::System.ReadOnlySpan<global::Demo.Flows.FlowKey> keys, global::System.ReadOnlySpan<global::Demo.Flows.FlowStats> values) => global::MapGen.CompilerServices.DataMapOperations.UpdateBatch<global::Demo.Flows.FlowKey, MapGenKeyCodec, global::Demo.Flows.FlowStats, MapGenValueCodec>(_mapGenHandle, "FlowTable", keys, values);
+
         /// <summary>Deletes the element <paramref name="key"/>; false when it is absent.</summary>
         public bool Delete(in global::Demo.Flows.FlowKey key) => global::MapGen.CompilerServices.DataMapOperations.Delete<global::Demo.Flows.FlowKey, MapGenKeyCodec>(_mapGenHandle, "FlowTable", in key);
+
+        /// <summary>Deletes <paramref name="keys"/> in batches (<c>BPF_MAP_DELETE_BATCH</c>); absent keys are passed over. Returns how many were deleted.</summary>
+        public int DeleteBatch(global::System.ReadOnlySpan<global::Demo.Flows.FlowKey> keys) => global::MapGen.CompilerServices.DataMapOperations.DeleteBatch<global::Demo.Flows.FlowKey, MapGenKeyCodec>(_mapGenHandle, "FlowTable", keys);
 
         /// <summary>The keys, in kernel order; each at most once, even while other threads delete.</summary>
         public global::System.Collections.Generic.IEnumerable<global::Demo.Flows.FlowKey> Keys => global::MapGen.CompilerServices.DataMapOperations.Keys<global::Demo.Flows.FlowKey, MapGenKeyCodec>(_mapGenHandle, "FlowTable");
 
         /// <summary>The elements, in kernel order.</summary>
         public global::System.Collections.Generic.IEnumerable<global::System.Collections.Generic.KeyValuePair<global::Demo.Flows.FlowKey, global::Demo.Flows.FlowStats>> Entries => global::MapGen.CompilerServices.DataMapOperations.Entries<global::Demo.Flows.FlowKey, MapGenKeyCodec, global::Demo.Flows.FlowStats, MapGenValueCodec>(_mapGenHandle, "FlowTable");
+
+        /// <summary>Takes every element out of the map, each looked up and deleted atomically (<c>BPF_MAP_LOOKUP_AND_DELETE_BATCH</c>), so no update a BPF program makes before an element is taken is lost. Elements added meanwhile may stay for the next drain.</summary>
+        public global::System.Collections.Generic.KeyValuePair<global::Demo.Flows.FlowKey, global::Demo.Flows.FlowStats>[] Drain() => global::MapGen.CompilerServices.DataMapOperations.Drain<global::Demo.Flows.FlowKey, MapGenKeyCodec, global::Demo.Flows.FlowStats, MapGenValueCodec>(_mapGenHandle, "FlowTable");
 
         private readonly struct MapGenKeyCodec : global::MapGen.CompilerServices.IBpfCodec<global::Demo.Flows.FlowKey>
         {

@@ -56,14 +56,23 @@ namespace Demo.Tenants
         /// <summary>Creates or replaces the element <paramref name="key"/>. Throws <see cref="global::MapGen.BpfException"/> with the kernel's errno when refused.</summary>
         public void Update(in ulong key, in long value, global::MapGen.BpfUpdateFlags flags = global::MapGen.BpfUpdateFlags.Any) => global::MapGen.CompilerServices.DataMapOperations.Update<ulong, MapGenKeyCodec, long, MapGenValueCodec>(_mapGenHandle, "TenantStats", in key, in value, flags);
 
+        /// <summary>Creates or replaces the elements <c>keys[i]</c> → <c>values[i]</c> in batches (<c>BPF_MAP_UPDATE_BATCH</c>: a system call for many elements, not one each). Throws <see cref="global::MapGen.BpfBatchException"/> naming the element the kernel refused; those before it were written.</summary>
+        public void UpdateBatch(global::System.ReadOnlySpan<ulong> keys, global::System.ReadOnlySpan<long> values) => global::MapGen.CompilerServices.DataMapOperations.UpdateBatch<ulong, MapGenKeyCodec, long, MapGenValueCodec>(_mapGenHandle, "TenantStats", keys, values);
+
         /// <summary>Deletes the element <paramref name="key"/>; false when it is absent.</summary>
         public bool Delete(in ulong key) => global::MapGen.CompilerServices.DataMapOperations.Delete<ulong, MapGenKeyCodec>(_mapGenHandle, "TenantStats", in key);
+
+        /// <summary>Deletes <paramref name="keys"/> in batches (<c>BPF_MAP_DELETE_BATCH</c>); absent keys are passed over. Returns how many were deleted.</summary>
+        public int DeleteBatch(global::System.ReadOnlySpan<ulong> keys) => global::MapGen.CompilerServices.DataMapOperations.DeleteBatch<ulong, MapGenKeyCodec>(_mapGenHandle, "TenantStats", keys);
 
         /// <summary>The keys, in kernel order; each at most once, even while other threads delete.</summary>
         public global::System.Collections.Generic.IEnumerable<ulong> Keys => global::MapGen.CompilerServices.DataMapOperations.Keys<ulong, MapGenKeyCodec>(_mapGenHandle, "TenantStats");
 
         /// <summary>The elements, in kernel order.</summary>
         public global::System.Collections.Generic.IEnumerable<global::System.Collections.Generic.KeyValuePair<ulong, long>> Entries => global::MapGen.CompilerServices.DataMapOperations.Entries<ulong, MapGenKeyCodec, long, MapGenValueCodec>(_mapGenHandle, "TenantStats");
+
+        /// <summary>Takes every element out of the map, each looked up and deleted atomically (<c>BPF_MAP_LOOKUP_AND_DELETE_BATCH</c>), so no update a BPF program makes before an element is taken is lost. Elements added meanwhile may stay for the next drain.</summary>
+        public global::System.Collections.Generic.KeyValuePair<ulong, long>[] Drain() => global::MapGen.CompilerServices.DataMapOperations.Drain<ulong, MapGenKeyCodec, long, MapGenValueCodec>(_mapGenHandle, "TenantStats");
 
         private readonly struct MapGenKeyCodec : global::MapGen.CompilerServices.IBpfCodec<ulong>
         {

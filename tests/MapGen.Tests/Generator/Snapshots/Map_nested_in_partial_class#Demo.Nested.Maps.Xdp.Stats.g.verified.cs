@@ -60,6 +60,9 @@ namespace Demo.Nested
                 /// <summary>Creates or replaces the element <paramref name="key"/> with one value per possible CPU.</summary>
                 public void Update(in uint key, global::System.ReadOnlySpan<ulong> values, global::MapGen.BpfUpdateFlags flags = global::MapGen.BpfUpdateFlags.Any) => global::MapGen.CompilerServices.DataMapOperations.UpdatePerCpu<uint, MapGenKeyCodec, ulong, MapGenValueCodec>(_mapGenHandle, "Stats", in key, values, flags);
 
+                /// <summary>Creates or replaces the elements <c>keys[i]</c> in batches, each with one value per possible CPU: those of <c>keys[i]</c> at <c>values[i * PossibleCpus ..]</c> (<c>BPF_MAP_UPDATE_BATCH</c>: a system call for many elements, not one each). Throws <see cref="global::MapGen.BpfBatchException"/> naming the element the kernel refused; those before it were written.</summary>
+                public void UpdateBatch(global::System.ReadOnlySpan<uint> keys, global::System.ReadOnlySpan<ulong> values) => global::MapGen.CompilerServices.DataMapOperations.UpdateBatchPerCpu<uint, MapGenKeyCodec, ulong, MapGenValueCodec>(_mapGenHandle, "Stats", keys, values);
+
                 /// <summary>The keys, in kernel order; each at most once, even while other threads delete.</summary>
                 public global::System.Collections.Generic.IEnumerable<uint> Keys => global::MapGen.CompilerServices.DataMapOperations.Keys<uint, MapGenKeyCodec>(_mapGenHandle, "Stats");
 

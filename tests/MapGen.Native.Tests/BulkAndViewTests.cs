@@ -1,0 +1,126 @@
+using System.Globalization;
+using System.Text.Json;
+using MapGen.Native;
+
+namespace MapGen.Native.Tests;
+
+/// <summary>The typed bulk operations and mapped-array views on the kernel.</summary>
+public sealed class BulkAndViewTests
+{
+    private static FlowKey Flow(uint i) => new(i, ~i, (ushort)i, 443, 6);
+
+    private static FlowStats Stats(uint i) => new(i, i * 1500UL);
+
+    [Fact]
+    public void UpdateBatch_DeleteBatch_and_Drain_move_65536_flows_through_the_kernels_batches()
+    {
+        using BpfRuntime rt = Kernel.Runtime();
+        using FlowTable flows = FlowTable.Create(rt);
+        FlowKey[] keys = Enumerable.Range(0, 65_536).Select(i => Flow((uint)i)).ToArray();
+        flows.UpdateBatch(keys, keys.Select(k => Stats(k.SrcIp)).ToArray());
+        Assert.True(KernelFeatures.MayUpdateBatch(BpfMapType.Hash), "The kernel takes update batches for hash maps since Linux 5.6.");
+        Assert.Equal(65_536, flows.Entries.Count());
+        Assert.True(flows.TryLookup(Flow(40_000), out FlowStats stats));
+        Assert.Equal(Stats(40_000), stats);
+
+        // Every third flow, with absent ones around them: only the present ones count.
+        FlowKey[] doomed = [Flow(1_000_000), .. keys.Where(k => k.SrcIp % 3 == 0), Flow(1_000_001)];
+        Assert.Equal(21_846, flows.DeleteBatch(doomed));
+        Assert.True(KernelFeatures.MayDeleteBatch(BpfMapType.Hash));
+        Assert.Equal(65_536 - 21_846, flows.Keys.Count());
+
+        KeyValuePair<FlowKey, FlowStats>[] drained = flows.Drain();
+        Assert.True(KernelFeatures.MayLookupAndDeleteBatch(BpfMapType.Hash));
+        Assert.Equal(65_536 - 21_846, drained.Length);
+        Assert.All(drained, e => Assert.Equal(Stats(e.Key.SrcIp), e.Value));
+        Assert.DoesNotContain(drained, e => e.Key.SrcIp % 3 == 0);
+        Assert.Empty(flows.Entries);
+        Assert.Empty(flows.Drain());
+    }
+
+    [Fact]
+    public async Task Drain_while_another_thread_inserts_loses_and_duplicates_nothing()
+    {
+        using BpfRuntime rt = Kernel.Runtime();
+        using FlowTable flows = FlowTable.Create(rt);
+        const int inserted = 20_000;
+        var drained = new List<uint>();
+        Task writer = Task.Run(() =>
+        {
+            for (uint i = 0; i < inserted; i++)
+            {
+                flows.Update(Flow(i), Stats(i));
+            }
+        }, TestContext.Current.CancellationToken);
+
+        while (!writer.IsCompleted)
+        {
+            drained.AddRange(flows.Drain().Select(e => e.Key.SrcIp));
+        }
+
+        await writer;
+        drained.AddRange(flows.Drain().Select(e => e.Key.SrcIp));
+        Assert.Equal(Enumerable.Range(0, inserted).Select(i => (uint)i), drained.Order());
+    }
+
+    [Fact]
+    public void A_view_reads_and_writes_the_kernels_pages_which_bpftool_sees()
+    {
+        string bpftool = Kernel.RequireTool("bpftool");
+        using BpfRuntime rt = Kernel.Runtime();
+        using SharedCounters counters = SharedCounters.Create(rt);
+        using BpfContiguousArrayView<ulong> view = counters.CreateView();
+        Assert.Equal(64, view.Span.Length);
+
+        view[3] = 0x0102030405060708;
+        Assert.Equal(0x0102030405060708UL, counters.Lookup(3));
+        counters.Update(4, 99);
+        Assert.Equal(99UL, view[4]);
+
+        string id = counters.Map.Id.ToString(CultureInfo.InvariantCulture);
+        using JsonDocument lookup = JsonDocument.Parse(Kernel.Run(bpftool, "-j", "map", "lookup", "id", id, "key", "3", "0", "0", "0"));
+        byte[] value = lookup.RootElement.GetProperty("value").EnumerateArray().Select(b => Convert.ToByte(b.GetString(), 16)).ToArray();
+        Assert.Equal(0x0102030405060708UL, Bytes.ReadU64(value));
+
+        Kernel.Run(bpftool, "map", "update", "id", id, "key", "5", "0", "0", "0", "value", "42", "0", "0", "0", "0", "0", "0", "0");
+        Assert.Equal(42UL, view[5]);
+    }
+
+    [Fact]
+    public void The_mapping_outlives_every_fd_and_goes_with_the_last_view()
+    {
+        Kernel.RequireSysAdmin();
+        using BpfRuntime rt = Kernel.Runtime();
+        SharedCounters counters = SharedCounters.Create(rt);
+        uint id = counters.Map.Id;
+        BpfContiguousArrayView<ulong> first = counters.CreateView();
+        BpfContiguousArrayView<ulong> second = counters.CreateView();
+        counters.Dispose();
+
+        // No fd is left, yet the kernel keeps the map for the mapping: the memory is still its values.
+        first[7] = 77;
+        using (SharedCounters reopened = SharedCounters.FromMap(rt.OpenById(id)))
+        {
+            Assert.Equal(77UL, reopened.Lookup(7));
+        }
+
+        first.Dispose();
+        Assert.Equal(77UL, second[7]);
+        second.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => second[7]);
+
+        // With the last view the pages are unmapped, and the kernel frees the map (after an RCU grace period).
+        BpfErrno errno = BpfErrno.None;
+        for (int attempt = 0; attempt < 200 && errno == BpfErrno.None; attempt++)
+        {
+            errno = rt.TryOpenById(id, out BpfMap? map);
+            map?.Dispose();
+            if (errno == BpfErrno.None)
+            {
+                Thread.Sleep(10);
+            }
+        }
+
+        Assert.Equal(BpfErrno.ENOENT, errno);
+    }
+}
