@@ -227,7 +227,7 @@ public abstract class BpfMap : IDisposable
         BpfErrno errno = PinCore(path);
         if (errno != BpfErrno.None)
         {
-            throw new BpfException(errno, $"pin at '{path}'", Name);
+            throw new BpfException(errno, $"pin at '{path}'", Name, Runtime.PinHint(errno, path));
         }
     }
 

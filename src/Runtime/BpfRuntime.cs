@@ -133,6 +133,38 @@ public abstract class BpfRuntime : IDisposable
         return TryOpenByIdCore(id, owned: true, out map);
     }
 
+    /// <summary>
+    /// Opens a handle of your own to the map behind <paramref name="fd"/>: an fd this process got
+    /// from elsewhere, such as a loader that created the map, systemd, or another process over a
+    /// Unix socket. The handle is a duplicate (<c>F_DUPFD_CLOEXEC</c>): <paramref name="fd"/> stays
+    /// the caller's to close.
+    /// </summary>
+    /// <exception cref="BpfException"><paramref name="fd"/> is not open (<see cref="BpfErrno.EBADF"/>) or is not a map (<see cref="BpfErrno.EINVAL"/>).</exception>
+    public BpfMap OpenByFd(int fd)
+    {
+        BpfErrno errno = TryOpenByFd(fd, out BpfMap? map);
+        return errno == BpfErrno.None ? map! : throw new BpfException(errno, $"open fd {fd}", null, errno switch
+        {
+            BpfErrno.EBADF => $"No file descriptor {fd} is open in this process.",
+            BpfErrno.EINVAL => $"File descriptor {fd} is open but is not a BPF map (a program, link, BTF object or other file).",
+            _ => null,
+        });
+    }
+
+    /// <summary>Opens a handle of your own to the map behind <paramref name="fd"/>, which stays the caller's (see <see cref="OpenByFd"/>).</summary>
+    /// <returns><see cref="BpfErrno.None"/> and an owned handle, <see cref="BpfErrno.EBADF"/> when no such fd is open, <see cref="BpfErrno.EINVAL"/> when it is not a map.</returns>
+    public BpfErrno TryOpenByFd(int fd, out BpfMap? map)
+    {
+        ThrowIfDisposed();
+        if (fd < 0)
+        {
+            map = null;
+            return BpfErrno.EBADF;
+        }
+
+        return TryOpenByFdCore(fd, out map);
+    }
+
     /// <summary>Opens a borrowed handle (one that only its owner closes) to the map with ID <paramref name="id"/>.</summary>
     internal BpfErrno TryOpenBorrowedById(uint id, out BpfMap? map)
     {
@@ -153,11 +185,22 @@ public abstract class BpfRuntime : IDisposable
 
     internal abstract BpfErrno UnlinkPin(string path);
 
+    /// <summary>What to do about a pin at <paramref name="path"/> that failed with <paramref name="errno"/>; null when there is nothing to add.</summary>
+    internal virtual string? PinHint(BpfErrno errno, string path) => errno switch
+    {
+        BpfErrno.EPERM => $"'{path}' is not in a bpf filesystem: pins live in bpffs (mount -t bpf bpf /sys/fs/bpf, and pin below it).",
+        BpfErrno.ENOENT => $"The directory '{System.IO.Path.GetDirectoryName(path)}' does not exist: create it first (mkdir works in bpffs).",
+        BpfErrno.EEXIST => $"Something is pinned at '{path}' already: unpin it first, or open it with OpenPinned.",
+        _ => null,
+    };
+
     private protected abstract BpfErrno TryCreateMapCore(BpfMapCreateOptions options, out BpfMap? map);
 
     private protected abstract BpfErrno TryOpenPinnedCore(string path, out BpfMap? map);
 
     private protected abstract BpfErrno TryOpenByIdCore(uint id, bool owned, out BpfMap? map);
+
+    private protected abstract BpfErrno TryOpenByFdCore(int fd, out BpfMap? map);
 
     private protected abstract void DisposeCore();
 

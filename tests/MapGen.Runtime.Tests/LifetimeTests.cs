@@ -71,16 +71,16 @@ public sealed class LifetimeTests : IDisposable
     {
         using BpfMap map = NewArray();
         using BpfMap other = NewArray();
-        map.Pin("/pins/a");
-        BpfException exists = Assert.Throws<BpfException>(() => other.Pin("/pins/a"));
+        map.Pin("/sys/fs/bpf/pins/a");
+        BpfException exists = Assert.Throws<BpfException>(() => other.Pin("/sys/fs/bpf/pins/a"));
         Assert.Equal(BpfErrno.EEXIST, exists.Errno);
-        Assert.Equal(BpfErrno.ENOENT, _rt.TryOpenPinned("/pins/missing", out _));
-        Assert.Equal(BpfErrno.ENOENT, _rt.UnlinkPin("/pins/missing"));
+        Assert.Equal(BpfErrno.ENOENT, _rt.TryOpenPinned("/sys/fs/bpf/pins/missing", out _));
+        Assert.Equal(BpfErrno.ENOENT, _rt.UnlinkPin("/sys/fs/bpf/pins/missing"));
         Assert.Equal(BpfErrno.EINVAL, Assert.Throws<BpfException>(() => map.Pin("relative/path")).Errno);
         // Unpin through another map's handle is refused; through the map's own it works.
-        Assert.Throws<BpfException>(() => other.Unpin("/pins/a"));
-        map.Unpin("/pins/a");
-        Assert.Equal(BpfErrno.ENOENT, _rt.TryOpenPinned("/pins/a", out _));
+        Assert.Throws<BpfException>(() => other.Unpin("/sys/fs/bpf/pins/a"));
+        map.Unpin("/sys/fs/bpf/pins/a");
+        Assert.Equal(BpfErrno.ENOENT, _rt.TryOpenPinned("/sys/fs/bpf/pins/a", out _));
     }
 
     [Fact]

@@ -45,9 +45,9 @@ public sealed class SpecCheckAndKeysTests : IDisposable
         Assert.Equal(12u, created.Info.MaxEntries);
         Assert.Same(created, MapOperations.FromMap(created, spec));
 
-        using BpfMap pinned = MapOperations.OpenOrCreate(_rt, "/test/flows", spec);
-        using BpfMap opened = MapOperations.Open(_rt, "/test/flows", spec);
-        using BpfMap again = MapOperations.OpenOrCreate(_rt, "/test/flows", spec);
+        using BpfMap pinned = MapOperations.OpenOrCreate(_rt, "/sys/fs/bpf/test/flows", spec);
+        using BpfMap opened = MapOperations.Open(_rt, "/sys/fs/bpf/test/flows", spec);
+        using BpfMap again = MapOperations.OpenOrCreate(_rt, "/sys/fs/bpf/test/flows", spec);
         Assert.Equal(pinned.Id, again.Id);
 
         // A spec the map really differs from still fails, and says how the expectation was rounded.

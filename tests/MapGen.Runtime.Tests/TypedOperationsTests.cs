@@ -186,14 +186,14 @@ public sealed class TypedOperationsTests : IDisposable
         using BpfMap larger = MapOperations.Create(_rt, new BpfMapSpec("h", BpfMapType.Hash, 4, 4, 4), 16);
         Assert.Equal(16u, larger.Info.MaxEntries);
 
-        using BpfMap pinned = MapOperations.OpenOrCreate(_rt, "/test/counters", Counters.Spec);
-        using BpfMap reopened = MapOperations.OpenOrCreate(_rt, "/test/counters", Counters.Spec);
+        using BpfMap pinned = MapOperations.OpenOrCreate(_rt, "/sys/fs/bpf/test/counters", Counters.Spec);
+        using BpfMap reopened = MapOperations.OpenOrCreate(_rt, "/sys/fs/bpf/test/counters", Counters.Spec);
         Assert.Equal(pinned.Id, reopened.Id);
-        using BpfMap opened = MapOperations.Open(_rt, "/test/counters", Counters.Spec);
+        using BpfMap opened = MapOperations.Open(_rt, "/sys/fs/bpf/test/counters", Counters.Spec);
         Assert.Equal(pinned.Id, opened.Id);
 
         BpfMapMismatchException mismatch = Assert.Throws<BpfMapMismatchException>(
-            () => MapOperations.Open(_rt, "/test/counters", Counters.Spec.WithMaxEntries(5)));
+            () => MapOperations.Open(_rt, "/sys/fs/bpf/test/counters", Counters.Spec.WithMaxEntries(5)));
         Assert.Equal(nameof(BpfMapInfo.MaxEntries), Assert.Single(mismatch.Mismatches).Field);
 
         using BpfMap devmap = _rt.Create(BpfMapType.DevMap, 4, 4, 4);
@@ -201,9 +201,9 @@ public sealed class TypedOperationsTests : IDisposable
         Assert.Same(devmap, MapOperations.FromMap(devmap, new BpfMapSpec("d", BpfMapType.DevMap, 4, 4, 4)));
         Assert.Throws<BpfMapMismatchException>(() => Counters.FromMap(devmap));
 
-        MapOperations.Unpin(pinned, Name, "/test/counters");
-        Assert.Equal(BpfErrno.ENOENT, _rt.TryOpenPinned("/test/counters", out _));
-        MapOperations.Pin(pinned, Name, "/test/again");
+        MapOperations.Unpin(pinned, Name, "/sys/fs/bpf/test/counters");
+        Assert.Equal(BpfErrno.ENOENT, _rt.TryOpenPinned("/sys/fs/bpf/test/counters", out _));
+        MapOperations.Pin(pinned, Name, "/sys/fs/bpf/test/again");
         Assert.Throws<ObjectDisposedException>(() => default(Counters).Map);
     }
 }

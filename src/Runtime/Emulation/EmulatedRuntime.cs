@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.Threading;
 
 namespace MapGen.Emulation;
@@ -46,6 +47,7 @@ internal sealed class EmulatedRuntime : BpfRuntime
     private readonly Dictionary<uint, KernelMap> _maps = [];
     private readonly Dictionary<string, KernelMap> _pins = new(StringComparer.Ordinal);
     private readonly HashSet<uint> _interfaces = [];
+    private readonly string[] _bpffsMountPoints;
     private readonly int _possibleCpus;
     private int _lowestFreeFd = FirstFd;
     private uint _lastId;
@@ -58,6 +60,10 @@ internal sealed class EmulatedRuntime : BpfRuntime
         {
             _interfaces.Add((uint)iface.IfIndex);
         }
+
+        _bpffsMountPoints = options.BpffsMountPoints
+            .Select(mount => ResolvePinPath(mount, out string resolved) == BpfErrno.None ? resolved : mount)
+            .ToArray();
     }
 
     public override int PossibleCpus => _possibleCpus;
@@ -151,6 +157,15 @@ internal sealed class EmulatedRuntime : BpfRuntime
                 return errno;
             }
 
+            // bpf_obj_do_pin: the new name must be in a bpffs directory; a mount point itself exists already.
+            switch (PlaceOf(path))
+            {
+                case PinPlace.OutsideBpffs:
+                    return BpfErrno.EPERM;
+                case PinPlace.MountPoint:
+                    return BpfErrno.EEXIST;
+            }
+
             if (!_pins.TryAdd(path, map))
             {
                 return BpfErrno.EEXIST;
@@ -172,6 +187,12 @@ internal sealed class EmulatedRuntime : BpfRuntime
                 return errno;
             }
 
+            if (PlaceOf(path) == PinPlace.MountPoint)
+            {
+                // unlink(2) of a directory.
+                return BpfErrno.EISDIR;
+            }
+
             if (!_pins.Remove(path, out KernelMap? map))
             {
                 return BpfErrno.ENOENT;
@@ -187,6 +208,12 @@ internal sealed class EmulatedRuntime : BpfRuntime
         lock (_gate)
         {
             BpfErrno errno = ResolvePinPath(path, out path);
+            if (errno == BpfErrno.None && PlaceOf(path) == PinPlace.MountPoint)
+            {
+                // bpf_obj_do_get: a directory is no BPF object.
+                errno = BpfErrno.EACCES;
+            }
+
             if (errno != BpfErrno.None || !_pins.TryGetValue(path, out KernelMap? pinned))
             {
                 map = null;
@@ -194,6 +221,24 @@ internal sealed class EmulatedRuntime : BpfRuntime
             }
 
             map = OpenLocked(pinned, canRead: true, canWrite: true, owned: true);
+            return BpfErrno.None;
+        }
+    }
+
+    private protected override BpfErrno TryOpenByFdCore(int fd, out BpfMap? map)
+    {
+        lock (_gate)
+        {
+            BpfErrno errno = ResolveMapLocked(fd, out _);
+            if (errno != BpfErrno.None)
+            {
+                map = null;
+                return errno;
+            }
+
+            // A duplicate of the open file: the same map, read and write rights as that fd has.
+            OpenFile file = _fds[fd]!;
+            map = OpenLocked(file.Map, file.CanRead, file.CanWrite, owned: true);
             return BpfErrno.None;
         }
     }
@@ -393,6 +438,37 @@ internal sealed class EmulatedRuntime : BpfRuntime
         map.References++;
         return new EmulatedMap(this, file, fd, owned);
     }
+
+    private enum PinPlace
+    {
+        InBpffs,
+        MountPoint,
+        OutsideBpffs,
+    }
+
+    /// <summary>Where a resolved path lies: below a bpffs mount point, at one, or outside every one.</summary>
+    private PinPlace PlaceOf(string resolvedPath)
+    {
+        foreach (string mount in _bpffsMountPoints)
+        {
+            if (string.Equals(resolvedPath, mount, StringComparison.Ordinal))
+            {
+                return PinPlace.MountPoint;
+            }
+
+            if (resolvedPath.StartsWith(mount, StringComparison.Ordinal) && (mount == "/" || resolvedPath[mount.Length] == '/'))
+            {
+                return PinPlace.InBpffs;
+            }
+        }
+
+        return PinPlace.OutsideBpffs;
+    }
+
+    /// <summary>Why a pin at <paramref name="path"/> failed, in the words of this runtime's bpffs mount points.</summary>
+    internal override string? PinHint(BpfErrno errno, string path) => errno == BpfErrno.EPERM
+        ? $"'{path}' is not in a bpf filesystem; the emulated runtime's are {string.Join(", ", _bpffsMountPoints)} (EmulatedRuntimeOptions.BpffsMountPoints)."
+        : base.PinHint(errno, path);
 
     /// <summary>The kernel's <c>PATH_MAX</c>: a path of this many bytes or more is too long.</summary>
     private const int PathMax = 4096;

@@ -20,8 +20,11 @@ public sealed class EmulatedRuntimeOptions
     /// <summary>The machine's possible CPUs (Linux: <c>/sys/devices/system/cpu/possible</c>; elsewhere the processor count).</summary>
     private static readonly int s_hostPossibleCpus = DefaultPossibleCpus(PossibleCpuList.ReadHost(), Environment.ProcessorCount);
 
+    private static readonly string[] s_defaultBpffs = ["/sys/fs/bpf"];
+
     private readonly int _possibleCpus = s_hostPossibleCpus;
     private readonly IReadOnlyList<EmulatedNetworkInterface> _networkInterfaces = s_loopbackOnly;
+    private readonly IReadOnlyList<string> _bpffsMountPoints = s_defaultBpffs;
 
     /// <summary>
     /// The number of possible CPUs (the kernel's <c>num_possible_cpus()</c>). Default: this
@@ -75,6 +78,35 @@ public sealed class EmulatedRuntimeOptions
             }
 
             _networkInterfaces = copy;
+        }
+    }
+
+    /// <summary>
+    /// The directories where a bpf filesystem is mounted. Pins must lie below one of them: the
+    /// kernel refuses a pin anywhere else with <see cref="BpfErrno.EPERM"/>, and nothing can be
+    /// opened there. Directories below a mount point are taken to exist (the emulation has no
+    /// <c>mkdir</c>). Default: <c>/sys/fs/bpf</c>, where Linux mounts bpffs.
+    /// </summary>
+    /// <exception cref="ArgumentException">A mount point is null, not absolute, or holds a NUL.</exception>
+    public IReadOnlyList<string> BpffsMountPoints
+    {
+        get => _bpffsMountPoints;
+        init
+        {
+            ArgumentNullException.ThrowIfNull(value);
+            var copy = new string[value.Count];
+            for (int i = 0; i < copy.Length; i++)
+            {
+                string mount = value[i] ?? throw new ArgumentException("A bpffs mount point is null.", nameof(value));
+                if (!mount.StartsWith('/') || mount.Contains('\0', StringComparison.Ordinal))
+                {
+                    throw new ArgumentException($"The bpffs mount point '{mount}' is not an absolute path.", nameof(value));
+                }
+
+                copy[i] = mount;
+            }
+
+            _bpffsMountPoints = copy;
         }
     }
 

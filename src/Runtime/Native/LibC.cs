@@ -42,6 +42,16 @@ internal static unsafe partial class LibC
     [LibraryImport(Library, EntryPoint = "unlink", SetLastError = true)]
     public static partial int Unlink(byte* path);
 
+    /// <summary><c>BPF_FS_MAGIC</c>: the <c>f_type</c> <c>statfs(2)</c> reports for a bpf filesystem.</summary>
+    public const long BpfFsMagic = 0xCAFE4A11;
+
+    /// <summary>
+    /// <c>statfs(2)</c> into a buffer larger than <c>struct statfs</c> (120 bytes on the 64-bit
+    /// architectures MapGen knows), whose first field, <c>f_type</c>, is a <c>long</c>.
+    /// </summary>
+    [LibraryImport(Library, EntryPoint = "statfs", SetLastError = true)]
+    public static partial int Statfs(byte* path, byte* buffer);
+
     public const int PROT_READ = 1;
     public const int PROT_WRITE = 2;
     public const int MAP_SHARED = 1;

@@ -38,6 +38,26 @@ internal sealed class NativeRuntime : BpfRuntime
 
     internal override BpfErrno UnlinkPin(string path) => BpfSyscall.Unlink(path);
 
+    /// <summary>
+    /// An <see cref="BpfErrno.EPERM"/> from <c>BPF_OBJ_PIN</c> means the directory is no bpffs
+    /// directory (the kernel's <c>bpf_obj_do_pin</c>); say so only when <c>statfs</c> agrees.
+    /// </summary>
+    internal override string? PinHint(BpfErrno errno, string path) =>
+        errno == BpfErrno.EPERM && Path.GetDirectoryName(path) is { Length: > 0 } directory && IsBpffs(directory) == true
+            ? null
+            : base.PinHint(errno, path);
+
+    /// <summary>Whether <paramref name="directory"/> is on a bpf filesystem; null when <c>statfs</c> cannot tell (it does not exist, say).</summary>
+    private static unsafe bool? IsBpffs(string directory)
+    {
+        byte[] utf8 = Encoding.UTF8.GetBytes(directory + "\0");
+        byte* buffer = stackalloc byte[256];
+        fixed (byte* p = utf8)
+        {
+            return LibC.Statfs(p, buffer) == 0 ? *(long*)buffer == LibC.BpfFsMagic : null;
+        }
+    }
+
     /// <summary>The verifier log's size when a load fails: enough for the kernel's BTF messages.</summary>
     private const int BtfLogSize = 64 * 1024;
 
@@ -195,6 +215,26 @@ internal sealed class NativeRuntime : BpfRuntime
             return BpfErrno.EINVAL;
         }
 
+        return Wrap(handle, owned: true, out map);
+    }
+
+    /// <summary>A duplicate of <paramref name="fd"/>, checked to be a map as <see cref="TryOpenPinnedCore"/> checks pinned objects.</summary>
+    private protected override BpfErrno TryOpenByFdCore(int fd, out BpfMap? map)
+    {
+        map = null;
+        BpfErrno errno = BpfSyscall.Duplicate(fd, out SafeBpfHandle? handle);
+        if (errno != BpfErrno.None)
+        {
+            return errno;
+        }
+
+        if (!IsMapFd(handle!.Fd))
+        {
+            handle.Dispose();
+            return BpfErrno.EINVAL;
+        }
+
+        // BPF_OBJ_GET_INFO_BY_FD answers EINVAL for any fd that is no BPF object (a file, a socket).
         return Wrap(handle, owned: true, out map);
     }
 

@@ -140,5 +140,16 @@ public static partial class Catalog
         s.Throws(nameof(ObjectDisposedException));
         s.Close(h);
         yield return s;
+
+        s = new Scenario("pin.outside_bpffs", "BPF_OBJ_PIN only in a bpf filesystem (EPERM elsewhere, nothing created); nothing can be opened or unpinned there (ENOENT)");
+        h = s.Create(M.Hash, 4, 4, 4);
+        s.Pin(h, "/tmp/mapgen-outside-bpffs", EPERM);
+        s.Pin(h, "/dev/shm/mapgen-outside-bpffs", EPERM);
+        s.OpenPinned("/tmp/mapgen-outside-bpffs", ENOENT);
+        s.Unpin(h, "/tmp/mapgen-outside-bpffs", ENOENT);
+        s.Pin(h, "inside", None);
+        s.OpenPinned("inside", None);
+        s.Unpin(h, "inside", None);
+        yield return s;
     }
 }
