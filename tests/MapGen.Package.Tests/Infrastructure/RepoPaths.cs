@@ -12,6 +12,8 @@ public static class RepoPaths
 
     public static string SampleProject => Path.Combine(Root, "samples", "DevMapRedirect");
 
+    public static string FlowCollectorProject => Path.Combine(Root, "samples", "FlowCollector");
+
     /// <summary>The configuration these tests were built in (Debug, Release), and with them the sample.</summary>
     public static string Configuration { get; } =
         typeof(RepoPaths).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "Configuration").Value
