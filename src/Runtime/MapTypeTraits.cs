@@ -129,8 +129,15 @@ internal readonly struct MapTypeTraits
     /// </summary>
     public bool HasLookupAndDelete => Type is BpfMapType.Hash or BpfMapType.PerCpuHash or BpfMapType.LruHash or BpfMapType.LruPerCpuHash;
 
-    /// <summary>Whether maps of this type declared with <paramref name="flags"/> can be mapped into memory (<c>BPF_F_MMAPABLE</c> arrays).</summary>
-    public bool IsMmapable(BpfMapFlags flags) => Type == BpfMapType.Array && (flags & BpfMapFlags.Mmapable) != 0;
+    /// <summary>
+    /// Whether maps of this type declared with <paramref name="flags"/> can be mapped into user
+    /// space writable: <c>BPF_F_MMAPABLE</c> arrays, unless BPF programs may only read them
+    /// (<c>BPF_F_RDONLY_PROG</c>: <c>bpf_map_mmap</c> refuses a writable mapping) or the creating fd
+    /// cannot both read and write (<c>BPF_F_RDONLY</c>, <c>BPF_F_WRONLY</c>).
+    /// </summary>
+    public bool IsMmapable(BpfMapFlags flags) =>
+        Type == BpfMapType.Array && (flags & BpfMapFlags.Mmapable) != 0
+        && (flags & (BpfMapFlags.RdOnlyProg | BpfMapFlags.RdOnly | BpfMapFlags.WrOnly)) == 0;
 
     /// <summary>The rules of <paramref name="type"/>; false for a number the kernel does not know.</summary>
     public static bool TryGet(BpfMapType type, out MapTypeTraits traits)

@@ -42,6 +42,28 @@ public sealed class GeneratorBehaviourTests
     }
 
     [Fact]
+    public void Only_arrays_the_kernel_maps_writable_get_a_view()
+    {
+        var (driver, _, diagnostics) = GeneratorHarness.Run(GeneratorHarness.Compile("""
+            using MapGen;
+            namespace Demo;
+            [BpfMap(BpfMapType.Array, MaxEntries = 4, Value = typeof(ulong), Flags = BpfMapFlags.Mmapable)]
+            public partial struct Mapped;
+            [BpfMap(BpfMapType.Array, MaxEntries = 4, Value = typeof(ulong), Flags = BpfMapFlags.Mmapable | BpfMapFlags.RdOnlyProg)]
+            public partial struct ProgramsOnlyRead;
+            [BpfMap(BpfMapType.Array, MaxEntries = 4, Value = typeof(ulong), Flags = BpfMapFlags.Mmapable | BpfMapFlags.RdOnly)]
+            public partial struct ReadOnlyFd;
+            [BpfMap(BpfMapType.Array, MaxEntries = 4, Value = typeof(ulong))]
+            public partial struct Plain;
+            """));
+        Assert.Empty(diagnostics);
+        var withView = GeneratorHarness.GeneratedSources(driver)
+            .Where(s => s.Source.Contains(" CreateView()", StringComparison.Ordinal))
+            .Select(s => s.HintName);
+        Assert.Equal(["Demo.Mapped.g.cs"], withView);
+    }
+
+    [Fact]
     public void Output_is_deterministic_and_ordered()
     {
         const string source = """
