@@ -17,7 +17,9 @@ namespace MapGen;
 /// A view holds a lease on the mapping: disposing the map's handle while a view is alive leaves
 /// the memory mapped until the view is disposed too. Dispose views when done; element access on a
 /// disposed view throws <see cref="ObjectDisposedException"/>. A span or reference taken from a
-/// view is valid only while the view is: it does not keep the view alive.
+/// view is valid only while the view is: it does not keep the view alive. Element access checks
+/// the view once, without a lock (that is what makes it a memory access): dispose a view only
+/// when no other thread is using it, as with any memory one frees.
 /// </para>
 /// <para>
 /// Accesses are plain memory accesses, not atomic with respect to BPF programs or other threads,
