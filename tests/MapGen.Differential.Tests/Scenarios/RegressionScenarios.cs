@@ -101,5 +101,30 @@ public static partial class Catalog
         s.Unpin(longName, "./" + new string('n', 255), None);
         s.OpenPinned(string.Join('/', Enumerable.Repeat(".", 2100)) + "/m", ENAMETOOLONG);
         yield return s;
+
+        // Found by the differential fuzzer: the emulated runtime let a PerCpuArray of other max
+        // entries into an outer map whose template is a PerCpuArray; the kernel compares max
+        // entries for per-CPU arrays as for arrays (which, unlike arrays, cannot opt out with
+        // BPF_F_INNER_MAP). The compatibility check comes before a HashOfMaps' flags, so a missing
+        // key with Exist is EINVAL too. Fixed in MapTypeTraits (the rule both runtimes, the typed
+        // API and the generator use).
+        s = new Scenario("regression.per_cpu_array_inner_maps_keep_the_template_max_entries",
+            "A PerCpuArray goes into an outer map only with the template's max entries (EINVAL otherwise, before a HashOfMaps' flags are looked at)");
+        t = s.Create(M.PerCpuArray, 4, 8, 2);
+        aom = s.Create(M.ArrayOfMaps, 4, 4, 2, inner: t);
+        hom = s.Create(M.HashOfMaps, 4, 4, 2, inner: t);
+        Handle sameSize = s.Create(M.PerCpuArray, 4, 8, 2);
+        Handle larger = s.Create(M.PerCpuArray, 4, 8, 4);
+        Handle smaller = s.Create(M.PerCpuArray, 4, 8, 1);
+        s.Update(aom, U32(0), Val.FdOf(larger), EINVAL);
+        s.Update(aom, U32(0), Val.FdOf(smaller), EINVAL);
+        s.Update(hom, U32(7), Val.FdOf(larger), U.Exist, EINVAL);
+        s.Update(hom, U32(7), Val.FdOf(larger), U.NoExist, EINVAL);
+        s.Update(aom, U32(1), Val.FdOf(sameSize), None);
+        s.Update(hom, U32(7), Val.FdOf(sameSize), U.NoExist, None);
+        s.UpdateBatch(aom, [U32(0)], [Val.FdOf(larger)], U.Any, EINVAL, written: 0);
+        s.Dump(aom, "00000000=!ENOENT,01000000=I4");
+        s.Dump(hom, "07000000=I4");
+        yield return s;
     }
 }
