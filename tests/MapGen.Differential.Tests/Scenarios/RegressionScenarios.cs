@@ -126,5 +126,35 @@ public static partial class Catalog
         s.Dump(aom, "00000000=!ENOENT,01000000=I4");
         s.Dump(hom, "07000000=I4");
         yield return s;
+
+        // Found by the differential fuzzer: for a map type without a kernel batch (DevMap,
+        // DevMapHash) the native runtime updates one element after another, and judged the flags
+        // by the elements only, so an empty batch with BPF_F_LOCK succeeded where the kernel's batch
+        // (and the emulated runtime) refuses BPF_F_LOCK without a bpf_spin_lock in the value before
+        // the first element. Fixed in the native runtime: without value BTF there is no spin lock.
+        s = new Scenario("regression.batch_lock_without_spin_lock_is_einval_even_when_empty",
+            "UpdateBatch with BPF_F_LOCK on a map without a bpf_spin_lock is EINVAL with nothing written, even for no elements, with or without a kernel batch");
+        h = s.Create(M.Hash, 4, 4, 4);
+        s.UpdateBatch(h, [], [], U.Lock, EINVAL, written: 0);
+        Handle dh = s.Create(M.DevMapHash, 4, 4, 4);
+        s.UpdateBatch(dh, [], [], U.Lock, EINVAL, written: 0);
+        s.UpdateBatch(dh, [U32(1)], [U32(1)], U.Lock, EINVAL, written: 0);
+        s.UpdateBatch(dh, [], [], U.Any, None, written: 0);
+        d = s.Create(M.DevMap, 4, 4, 4);
+        s.UpdateBatch(d, [], [], U.Lock, EINVAL, written: 0);
+        s.UpdateBatch(d, [], [], U.NoExist, EINVAL, written: 0);
+        Handle progArray = s.Create(M.ProgArray, 4, 4, 4);
+        s.UpdateBatch(progArray, [], [], U.Lock, EINVAL, written: 0);
+        s.Walk(dh, "-");
+        // A read-only fd is refused before the flags and before finding that DevMap has no kernel
+        // batch, even for no elements: EPERM. The native runtime judged empty batches and the
+        // flags before the permissions. Fixed in the native runtime, which now asks the kernel's
+        // batch first every time.
+        Handle readOnlyDevMap = s.Create(M.DevMap, 4, 4, 4, F.RdOnly);
+        s.UpdateBatch(readOnlyDevMap, [], [], U.Any, EPERM, written: 0);
+        s.UpdateBatch(readOnlyDevMap, [U32(0)], [U32(1)], U.NoExist, EPERM, written: 0);
+        Handle readOnlyDevMapHash = s.Create(M.DevMapHash, 4, 4, 4, F.RdOnly);
+        s.UpdateBatch(readOnlyDevMapHash, [], [], U.Lock, EPERM, written: 0);
+        yield return s;
     }
 }
