@@ -156,5 +156,26 @@ public static partial class Catalog
         Handle readOnlyDevMapHash = s.Create(M.DevMapHash, 4, 4, 4, F.RdOnly);
         s.UpdateBatch(readOnlyDevMapHash, [], [], U.Lock, EPERM, written: 0);
         yield return s;
+
+        // Found by the differential fuzzer: the emulated DevMapHash answered EEXIST to NoExist on
+        // an existing key with ifindex 0, where the kernel refuses ifindex 0 (no entry can be
+        // cleared that way) with the flags, before it looks the key up. Fixed in the emulated runtime.
+        s = new Scenario("regression.devmap_hash_refuses_ifindex_0_before_looking_up_the_key",
+            "DevMapHash: ifindex 0 is EINVAL before the key is looked up (before NoExist's EEXIST and the full map's E2BIG); an unknown ifindex after EEXIST");
+        dh = s.Create(M.DevMapHash, 4, 4, 1);
+        s.Update(dh, U32(42), U32(1), U.Exist, None);
+        s.Update(dh, U32(42), U32(0), U.NoExist, EINVAL);
+        s.Update(dh, U32(42), U32(0), U.Any, EINVAL);
+        s.Update(dh, U32(43), U32(0), U.Any, EINVAL);
+        s.Update(dh, U32(42), U32(NoSuchIfindex), U.NoExist, EEXIST);
+        s.Update(dh, U32(43), U32(NoSuchIfindex), U.Any, EINVAL);
+        s.Update(dh, U32(43), U32(1), U.Any, E2BIG);
+        Handle dh8 = s.Create(M.DevMapHash, 4, 8, 2);
+        s.Update(dh8, U32(1), Cat(U32(0), I32(0)), EINVAL);
+        s.Update(dh8, U32(1), Cat(U32(1), I32(0)), None);
+        s.Update(dh8, U32(1), Cat(U32(0), I32(-1)), U.NoExist, EINVAL);
+        s.Dump(dh, "2a000000=01000000");
+        s.Dump(dh8, "01000000=0100000000000000");
+        yield return s;
     }
 }
