@@ -54,6 +54,15 @@ internal sealed class FuzzMap
     /// </summary>
     public bool ReleasedLater { get; set; }
 
+    /// <summary>
+    /// Whether the kernel may still hold the map for a while after its last reference went: it sat
+    /// in a freed outer map's slot, or it is a program array, whose last user reference makes the
+    /// kernel take a reference of its own until deferred work has cleared the slots
+    /// (<c>prog_array_map_clear</c>). Once freed, such a map is never reopened by ID: the kernel's
+    /// answer would be a race.
+    /// </summary>
+    public bool MayLinger => ReleasedLater || Type == BpfMapType.ProgArray;
+
     /// <summary>The last handle slot that held the map, to reopen it by the ID it had.</summary>
     public Handle? LastHandle { get; set; }
 
@@ -151,7 +160,7 @@ internal sealed class FuzzModel
     /// <summary>Handles closed lately (for operations on closed handles).</summary>
     public IReadOnlyList<FuzzHandle> RecentlyClosed => _recentlyClosed;
 
-    /// <summary>Handle slots of maps freed lately, never released late (for open-by-ID of a freed map: ENOENT).</summary>
+    /// <summary>Handle slots of maps freed lately that cannot linger in the kernel (for open-by-ID of a freed map: ENOENT).</summary>
     public IReadOnlyList<Handle> RecentlyFreed => _recentlyFreed;
 
     /// <summary>Maps with a reference: an fd, a pin or a slot.</summary>
@@ -458,7 +467,7 @@ internal sealed class FuzzModel
             }
         }
 
-        if (!map.ReleasedLater && map.LastHandle is { } last)
+        if (!map.MayLinger && map.LastHandle is { } last)
         {
             Remember(_recentlyFreed, last);
         }

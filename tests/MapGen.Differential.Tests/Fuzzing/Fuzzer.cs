@@ -39,10 +39,18 @@ internal sealed class OperationMix
         _kinds[kind] = (count + 1, answered + (result.Right.Errno is null ? 0 : 1), succeeded + (result.Right.Errno == BpfErrno.None ? 1 : 0));
     }
 
-    /// <summary>Each kind with its count, and for kinds answered with an errno the share answered with success.</summary>
-    public override string ToString() => string.Join(", ", _kinds.Select(k => k.Value.Answered == 0
-        ? string.Create(CultureInfo.InvariantCulture, $"{k.Key} {k.Value.Count:N0}")
-        : string.Create(CultureInfo.InvariantCulture, $"{k.Key} {k.Value.Count:N0} ({100.0 * k.Value.Succeeded / k.Value.Answered:F0} % None)")));
+    /// <summary>
+    /// Each kind with its count: for kinds answered with an errno, the share answered with success;
+    /// for the others (walks, closes), the share refused with an errno, if any.
+    /// </summary>
+    public override string ToString() => string.Join(", ", _kinds.Select(k => k.Value switch
+    {
+        (int count, int answered, int succeeded) when 2 * answered > count =>
+            string.Create(CultureInfo.InvariantCulture, $"{k.Key} {count:N0} ({100.0 * succeeded / answered:F0} % None)"),
+        (int count, int answered, _) when answered > 0 =>
+            string.Create(CultureInfo.InvariantCulture, $"{k.Key} {count:N0} ({100.0 * answered / count:F0} % refused)"),
+        (int count, _, _) => string.Create(CultureInfo.InvariantCulture, $"{k.Key} {count:N0}"),
+    }));
 
     /// <summary>The step's kind in kebab case: <c>NextKeyStep</c> is <c>next-key</c>.</summary>
     private static string Kind(ScenarioStep step)
