@@ -130,8 +130,9 @@ internal sealed class OperationGenerator
                 Val[] values = Enumerable.Range(0, count).Select(_ => Value(map)).ToArray();
                 return new UpdateBatchStep(h, keys, values, Chance(0.85) ? U.Any : Pick([U.NoExist, U.Exist, U.Lock, (U)8]));
             case 5:
+                // Up to three times max entries: the kernel's LRU evicts several entries at once.
                 uint max = map.Info.MaxEntries;
-                return new LruFillStep(h, (uint)_random.Next(0, 1000), (uint)_random.Next(1, (int)Math.Min(3 * max, 200) + 1));
+                return new LruFillStep(h, (uint)_random.Next(0, 1000), (uint)_random.Next(1, (int)Math.Min(3 * max, 3000) + 1));
             default:
                 // A key of the wrong size: both runtimes refuse it before any system call.
                 return new LookupStep(h, RandomBytes(map.KeySize + 1));
@@ -439,7 +440,10 @@ internal sealed class OperationGenerator
         switch (type)
         {
             case M.Hash or M.PerCpuHash:
-                return (Pick([1u, 2u, 3u, 4u, 4u, 4u, 8u, 8u, 12u, 16u, 33u]), Pick([1u, 4u, 4u, 8u, 8u, 12u, 20u, 64u]), Pick([1u, 2u, 3u, 4u, 8u, 16u, 16u, 32u, 64u]),
+                // Now and then a long key, or many entries (with small values, to stay cheap).
+                uint hashKey = Chance(0.03) ? Pick([64u, 255u, 512u]) : Pick([1u, 2u, 3u, 4u, 4u, 4u, 8u, 8u, 12u, 16u, 33u]);
+                uint hashMax = Chance(0.03) ? Pick([128u, 1000u]) : Pick([1u, 2u, 3u, 4u, 8u, 16u, 16u, 32u, 64u]);
+                return (hashKey, hashMax > 64 ? Pick([4u, 8u]) : Pick([1u, 4u, 4u, 8u, 8u, 12u, 20u, 64u]), hashMax,
                     Maybe(0.3, F.NoPrealloc) | Maybe(0.3, F.ZeroSeed) | (type == M.Hash ? Maybe(0.1, F.NumaNode) : F.None) | programAccess);
             case M.LruHash or M.LruPerCpuHash:
                 F lruFlags = Maybe(0.3, F.NoCommonLru) | Maybe(0.3, F.ZeroSeed) | programAccess;
@@ -448,7 +452,7 @@ internal sealed class OperationGenerator
                     lruFlags |= Maybe(0.1, F.NumaNode);
                 }
 
-                return (Pick([1u, 4u, 4u, 4u, 8u, 12u, 16u]), Pick([1u, 4u, 8u, 12u, 20u]), Pick([1u, 2u, 3u, 4u, 8u, 16u, 32u, 100u]), lruFlags);
+                return (Pick([1u, 4u, 4u, 4u, 8u, 12u, 16u]), Pick([1u, 4u, 8u, 12u, 20u]), Pick([1u, 2u, 3u, 4u, 8u, 16u, 32u, 100u, 1000u]), lruFlags);
             case M.Array:
                 return (4, Pick([1u, 3u, 4u, 8u, 12u, 16u, 64u]), Pick([1u, 2u, 3u, 4u, 8u, 16u, 64u]),
                     Maybe(0.1, F.Mmapable) | Maybe(0.15, F.InnerMap) | Maybe(0.1, F.NumaNode) | programAccess);
