@@ -126,6 +126,18 @@ public sealed class FuzzHarnessTests
     }
 
     [Fact]
+    public void Fuzz_harness_starts_a_run_from_any_seed()
+    {
+        // A run begins with no map at all, and each seed takes its own first steps from there.
+        var target = new FuzzTarget(() => FuzzSide.Emulated(name: "first"), () => FuzzSide.Emulated(name: "second"));
+        for (int seed = 0; seed < 100; seed++)
+        {
+            FuzzOutcome outcome = Fuzzer.Run(target, seed, 500);
+            Assert.True(outcome.Divergence is null, outcome.Report);
+        }
+    }
+
+    [Fact]
     public void Fuzz_harness_replays_a_seed_operation_for_operation()
     {
         Assert.Equal(Describe(Seed, 3000), Describe(Seed, 3000));

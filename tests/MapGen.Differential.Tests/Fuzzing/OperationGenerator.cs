@@ -415,7 +415,10 @@ internal sealed class OperationGenerator
     {
         if (type is M.ArrayOfMaps or M.HashOfMaps)
         {
-            FuzzHandle? template = Chance(0.85) ? PickHandle(h => !h.Map.IsOuter && h.Map.Type != M.ProgArray) : Pick(_model.OpenHandles);
+            // Mostly a template the kernel takes; now and then any map (an outer map, a program array: refused).
+            FuzzHandle? template = _model.OpenHandles.Count == 0 ? null
+                : Chance(0.85) ? PickHandle(h => !h.Map.IsOuter && h.Map.Type != M.ProgArray)
+                : Pick(_model.OpenHandles);
             if (template is null)
             {
                 type = M.Hash;
