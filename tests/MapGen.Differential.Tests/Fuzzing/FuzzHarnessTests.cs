@@ -26,6 +26,7 @@ public sealed class FuzzHarnessTests
                 ? entry with { Errno = BpfErrno.EEXIST }
                 : entry), Seed, Operations);
 
+        TestContext.Current.TestOutputHelper?.WriteLine(outcome.Report);
         LockstepResult divergence = Assert.IsType<LockstepResult>(outcome.Divergence);
         Assert.IsType<UpdateStep>(divergence.Step);
         Assert.Equal((BpfErrno.EEXIST, BpfErrno.None), (divergence.Left.Errno, divergence.Right.Errno));
