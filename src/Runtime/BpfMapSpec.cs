@@ -109,8 +109,8 @@ public sealed class BpfMapSpec : IEquatable<BpfMapSpec>
     /// <summary>
     /// Whether a map of this definition, used as an inner map, lets the maps in an outer map's slots
     /// have other <c>max_entries</c> than the template: true for every type but
-    /// <see cref="BpfMapType.Array"/> (unless created with <see cref="BpfMapFlags.InnerMap"/>) and
-    /// <see cref="BpfMapType.XskMap"/>.
+    /// <see cref="BpfMapType.Array"/> (unless created with <see cref="BpfMapFlags.InnerMap"/>),
+    /// <see cref="BpfMapType.PerCpuArray"/> and <see cref="BpfMapType.XskMap"/>.
     /// </summary>
     public bool AllowsOtherMaxEntriesAsInnerMap => MapTypeTraits.InnerMaxEntriesMayDiffer(Type, Flags);
 

@@ -213,12 +213,13 @@ internal readonly struct MapTypeTraits
     /// <summary>
     /// The kernel's <c>map_meta_equal</c>: whether the maps in an outer map's slots may have other
     /// <c>max_entries</c> than the inner template. Arrays compare it unless created with
-    /// <c>BPF_F_INNER_MAP</c>, XSK maps always do, every other type never does.
+    /// <c>BPF_F_INNER_MAP</c>; per-CPU arrays (which cannot take that flag) and XSK maps always
+    /// do, every other type never does (Linux 6.18, found by the differential fuzzer).
     /// </summary>
     public static bool InnerMaxEntriesMayDiffer(BpfMapType type, BpfMapFlags flags) => type switch
     {
         BpfMapType.Array => (flags & BpfMapFlags.InnerMap) != 0,
-        BpfMapType.XskMap => false,
+        BpfMapType.PerCpuArray or BpfMapType.XskMap => false,
         _ => true,
     };
 

@@ -177,7 +177,14 @@ public sealed class BatchTests
         byte[] values = [.. U32(1), .. U32(1)];
         Assert.Equal(BpfErrno.None, devMap.UpdateBatch(keys, values, 2, BpfUpdateFlags.Any, out int written));
         Assert.Equal(2, written);
-        Assert.False(KernelFeatures.MayUpdateBatch(BpfMapType.DevMap));
+
+        // The checks of the whole batch come first, as in the kernel: a read-only fd is EPERM
+        // (before the flags), even for no elements; BPF_F_LOCK without a spin lock is EINVAL.
+        using BpfMap readOnly = Create(rt, BpfMapType.DevMap, 4, 4, 4, BpfMapFlags.RdOnly);
+        Assert.Equal(BpfErrno.EPERM, readOnly.UpdateBatch([], [], 0, BpfUpdateFlags.Any, out written));
+        Assert.Equal(BpfErrno.EPERM, readOnly.UpdateBatch(keys, values, 2, BpfUpdateFlags.NoExist, out written));
+        Assert.Equal(0, written);
+        Assert.Equal(BpfErrno.EINVAL, devMap.UpdateBatch([], [], 0, BpfUpdateFlags.Lock, out written));
 
         // The get_next_key walk counts every index; the empty slots of a device map are no keys.
         Assert.Equal([0U, 2U], KeyEnumeration.RawKeys(devMap).Select(k => ReadU32(k)));

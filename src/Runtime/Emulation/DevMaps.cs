@@ -161,7 +161,9 @@ internal sealed class DevMapHash : KernelMap
     /// <summary><c>__dev_map_hash_update_elem</c>.</summary>
     public override BpfErrno Update(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, BpfUpdateFlags flags)
     {
-        if (flags > BpfUpdateFlags.Exist)
+        // Unlike a DevMap slot, an entry cannot be cleared with ifindex 0: the kernel refuses it
+        // with the flags, before it looks the key up (so before NoExist's EEXIST).
+        if (flags > BpfUpdateFlags.Exist || MemoryMarshal.Read<uint>(value) == 0)
         {
             return BpfErrno.EINVAL;
         }

@@ -23,9 +23,6 @@ internal static class KernelFeatures
     private static int s_enum64;
     private static int s_float;
     private static readonly int[] s_lookupBatchByType = new int[TrackedMapTypes];
-    private static readonly int[] s_updateBatchByType = new int[TrackedMapTypes];
-    private static readonly int[] s_deleteBatchByType = new int[TrackedMapTypes];
-    private static readonly int[] s_lookupAndDeleteBatchByType = new int[TrackedMapTypes];
 
     /// <summary>
     /// Whether the kernel knows the <c>BPF_MAP_*_BATCH</c> commands (Linux 5.6). Older kernels
@@ -52,26 +49,8 @@ internal static class KernelFeatures
     /// <summary>Whether <c>BPF_MAP_LOOKUP_BATCH</c> may be tried on maps of <paramref name="type"/>: not yet refused for it.</summary>
     public static bool MayLookupBatch(BpfMapType type) => BatchCommands && !IsRefused(s_lookupBatchByType, type);
 
-    /// <summary>Whether <c>BPF_MAP_UPDATE_BATCH</c> may be tried on maps of <paramref name="type"/>: not yet refused for it.</summary>
-    public static bool MayUpdateBatch(BpfMapType type) => BatchCommands && !IsRefused(s_updateBatchByType, type);
-
-    /// <summary>Whether <c>BPF_MAP_DELETE_BATCH</c> may be tried on maps of <paramref name="type"/>: not yet refused for it.</summary>
-    public static bool MayDeleteBatch(BpfMapType type) => BatchCommands && !IsRefused(s_deleteBatchByType, type);
-
-    /// <summary>Whether <c>BPF_MAP_LOOKUP_AND_DELETE_BATCH</c> may be tried on maps of <paramref name="type"/>: not yet refused for it.</summary>
-    public static bool MayLookupAndDeleteBatch(BpfMapType type) => BatchCommands && !IsRefused(s_lookupAndDeleteBatchByType, type);
-
-    /// <summary>Remembers that the kernel has no delete batch for <paramref name="type"/>.</summary>
-    public static void RefuseDeleteBatch(BpfMapType type) => Refuse(s_deleteBatchByType, type);
-
-    /// <summary>Remembers that the kernel has no lookup-and-delete batch for <paramref name="type"/>.</summary>
-    public static void RefuseLookupAndDeleteBatch(BpfMapType type) => Refuse(s_lookupAndDeleteBatchByType, type);
-
     /// <summary>Remembers that the kernel has no lookup batch for <paramref name="type"/> (it answered <c>ENOTSUPP</c>).</summary>
     public static void RefuseLookupBatch(BpfMapType type) => Refuse(s_lookupBatchByType, type);
-
-    /// <summary>Remembers that the kernel has no update batch for <paramref name="type"/>.</summary>
-    public static void RefuseUpdateBatch(BpfMapType type) => Refuse(s_updateBatchByType, type);
 
     /// <summary>
     /// Whether <paramref name="errno"/> from a batch command means "no batch for this map type":

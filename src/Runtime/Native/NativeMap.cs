@@ -339,14 +339,17 @@ internal sealed class NativeMap : BpfMap
 
     /// <summary>
     /// <c>BPF_MAP_UPDATE_BATCH</c>: one system call, and for outer maps one RCU grace period for
-    /// the whole batch instead of one per slot. Falls back to single updates where the kernel has
-    /// no batch for this map type. The batch's <c>elem_flags</c> take only <c>BPF_F_LOCK</c>: any
-    /// other flag (<c>NoExist</c>, <c>Exist</c>) is <see cref="BpfErrno.EINVAL"/> with nothing
-    /// written, as the kernel says and as the emulated runtime does, whatever the map type.
+    /// the whole batch instead of one per slot. Where the kernel has no batch for this map type,
+    /// single updates do the elements, after the checks the kernel's batch makes of the whole
+    /// batch: the fd's permissions (the kernel checks them before it finds there is no batch, so
+    /// its answer is asked for every time) and the <c>elem_flags</c>, which take only
+    /// <c>BPF_F_LOCK</c>: any other flag (<c>NoExist</c>, <c>Exist</c>) is
+    /// <see cref="BpfErrno.EINVAL"/> with nothing written, as the kernel and the emulated runtime
+    /// say, whatever the map type.
     /// </summary>
     private protected override unsafe BpfErrno UpdateBatchCore(ReadOnlySpan<byte> keys, ReadOnlySpan<byte> values, int count, BpfUpdateFlags flags, out int written)
     {
-        if (!KernelFeatures.MayUpdateBatch(Type))
+        if (!KernelFeatures.BatchCommands)
         {
             return UpdateOneByOne(keys, values, count, flags, out written);
         }
@@ -363,7 +366,6 @@ internal sealed class NativeMap : BpfMap
         // number written before it (the kernel zeroes it before starting).
         if (KernelFeatures.MeansNoBatch(errno) && processed == count)
         {
-            KernelFeatures.RefuseUpdateBatch(Type);
             return UpdateOneByOne(keys, values, count, flags, out written);
         }
 
@@ -373,10 +375,15 @@ internal sealed class NativeMap : BpfMap
         return errno;
     }
 
-    /// <summary>The batch as single updates, for map types the kernel has no batch for; the flags are judged as a batch's.</summary>
+    /// <summary>
+    /// The batch as single updates, for map types the kernel has no batch for; the flags are
+    /// judged as a batch's, before any element, so that an empty batch is refused as the kernel's
+    /// batch refuses it: only <c>BPF_F_LOCK</c>, and that only for a value with a
+    /// <c>bpf_spin_lock</c>, which needs value BTF.
+    /// </summary>
     private BpfErrno UpdateOneByOne(ReadOnlySpan<byte> keys, ReadOnlySpan<byte> values, int count, BpfUpdateFlags flags, out int written)
     {
-        if ((flags & ~BpfUpdateFlags.Lock) != 0)
+        if ((flags & ~BpfUpdateFlags.Lock) != 0 || ((flags & BpfUpdateFlags.Lock) != 0 && Info.BtfValueTypeId == 0))
         {
             written = 0;
             return BpfErrno.EINVAL;
@@ -391,16 +398,17 @@ internal sealed class NativeMap : BpfMap
     /// </summary>
     private protected override BpfErrno DeleteBatchCore(ReadOnlySpan<byte> keys, int count, out int deleted)
     {
-        if (count == 0 || !KernelFeatures.MayDeleteBatch(Type))
+        if (!KernelFeatures.BatchCommands)
         {
             return base.DeleteBatchCore(keys, count, out deleted);
         }
 
+        // The kernel is asked every time, as for updates: it checks the fd's rights before it
+        // finds that the type has no batch, and those answers must be its own.
         int processed = count;
         BpfErrno errno = DeleteBatch(keys, ref processed);
         if (KernelFeatures.MeansNoBatch(errno) && processed == count)
         {
-            KernelFeatures.RefuseDeleteBatch(Type);
             return base.DeleteBatchCore(keys, count, out deleted);
         }
 
@@ -415,7 +423,7 @@ internal sealed class NativeMap : BpfMap
     /// </summary>
     private protected override BpfErrno DrainCore(DrainedChunk onChunk)
     {
-        if (!KernelFeatures.MayLookupAndDeleteBatch(Type))
+        if (!KernelFeatures.BatchCommands)
         {
             return base.DrainCore(onChunk);
         }
@@ -428,7 +436,7 @@ internal sealed class NativeMap : BpfMap
             BpfErrno errno = LookupBatch(started ? buffers.Cursor : default, buffers.NextCursor, buffers.Keys, buffers.Values, ref count, andDelete: true);
             if (!started && KernelFeatures.MeansNoBatch(errno))
             {
-                KernelFeatures.RefuseLookupAndDeleteBatch(Type);
+                // No such batch for the type (the fd's rights were checked first): key by key.
                 return base.DrainCore(onChunk);
             }
 

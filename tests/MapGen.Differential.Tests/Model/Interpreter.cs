@@ -9,7 +9,7 @@ namespace MapGen.Differential.Tests.Model;
 /// the run first sees each ID; <c>F1</c>, <c>F2</c>, … for each fd handed out), so that the
 /// emulated and the native run can be compared through a one-to-one mapping.
 /// </summary>
-public sealed class Interpreter
+public sealed partial class Interpreter
 {
     private readonly BpfRuntime _runtime;
     private readonly string _pinDirectory;
@@ -33,17 +33,7 @@ public sealed class Interpreter
         {
             foreach (ScenarioStep step in scenario.Steps)
             {
-                TranscriptEntry entry;
-                try
-                {
-                    entry = run.Execute(step);
-                }
-                catch (Exception e) when (e is BpfException or ObjectDisposedException or ArgumentException or InvalidOperationException)
-                {
-                    entry = new TranscriptEntry(step.Number, step.Describe(), (e as BpfException)?.Errno, "threw " + e.GetType().Name);
-                }
-
-                entries.Add(entry with { Expected = step.Expect, ExpectedOutput = step.ExpectOutput });
+                entries.Add(ExecuteRecordingThrows(run, step) with { Expected = step.Expect, ExpectedOutput = step.ExpectOutput });
             }
         }
         finally
@@ -52,6 +42,19 @@ public sealed class Interpreter
         }
 
         return new Transcript(scenario.Name, Name, entries);
+    }
+
+    /// <summary>Runs one step; an exception the runtime throws instead of answering with an errno is recorded as the step's result.</summary>
+    private static TranscriptEntry ExecuteRecordingThrows(RunState run, ScenarioStep step)
+    {
+        try
+        {
+            return run.Execute(step);
+        }
+        catch (Exception e) when (e is BpfException or ObjectDisposedException or ArgumentException or InvalidOperationException)
+        {
+            return new TranscriptEntry(step.Number, step.Describe(), (e as BpfException)?.Errno, "threw " + e.GetType().Name);
+        }
     }
 
     internal string PinPath(string name) => Path.Combine(_pinDirectory, name);
@@ -64,14 +67,15 @@ public sealed class Interpreter
     private static bool IsOuter(BpfMapType type) => type is BpfMapType.ArrayOfMaps or BpfMapType.HashOfMaps;
 
     /// <summary>The state of one run: the handle slots, the IDs they had, and the symbol tables.</summary>
-    private sealed class RunState
+    private sealed partial class RunState
     {
         private readonly Interpreter _owner;
-        private readonly BpfMap?[] _handles;
-        private readonly uint?[] _ids;
+        private BpfMap?[] _handles;
+        private uint?[] _ids;
         private readonly Dictionary<uint, string> _idSymbols = [];
         private readonly Dictionary<int, string> _liveFds = [];
         private int _fdCount;
+        private int _idCount;
 
         public RunState(Interpreter owner, int handleCount)
         {
@@ -507,7 +511,7 @@ public sealed class Interpreter
         {
             if (!_idSymbols.TryGetValue(id, out string? symbol))
             {
-                symbol = id == 0 ? "I0" : "I" + (_idSymbols.Count(p => p.Key != 0) + 1).ToString(CultureInfo.InvariantCulture);
+                symbol = id == 0 ? "I0" : "I" + (++_idCount).ToString(CultureInfo.InvariantCulture);
                 _idSymbols.Add(id, symbol);
             }
 

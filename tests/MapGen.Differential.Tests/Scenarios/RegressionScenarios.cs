@@ -101,5 +101,81 @@ public static partial class Catalog
         s.Unpin(longName, "./" + new string('n', 255), None);
         s.OpenPinned(string.Join('/', Enumerable.Repeat(".", 2100)) + "/m", ENAMETOOLONG);
         yield return s;
+
+        // Found by the differential fuzzer: the emulated runtime let a PerCpuArray of other max
+        // entries into an outer map whose template is a PerCpuArray; the kernel compares max
+        // entries for per-CPU arrays as for arrays (which, unlike arrays, cannot opt out with
+        // BPF_F_INNER_MAP). The compatibility check comes before a HashOfMaps' flags, so a missing
+        // key with Exist is EINVAL too. Fixed in MapTypeTraits (the rule both runtimes, the typed
+        // API and the generator use).
+        s = new Scenario("regression.per_cpu_array_inner_maps_keep_the_template_max_entries",
+            "A PerCpuArray goes into an outer map only with the template's max entries (EINVAL otherwise, before a HashOfMaps' flags are looked at)");
+        t = s.Create(M.PerCpuArray, 4, 8, 2);
+        aom = s.Create(M.ArrayOfMaps, 4, 4, 2, inner: t);
+        hom = s.Create(M.HashOfMaps, 4, 4, 2, inner: t);
+        Handle sameSize = s.Create(M.PerCpuArray, 4, 8, 2);
+        Handle larger = s.Create(M.PerCpuArray, 4, 8, 4);
+        Handle smaller = s.Create(M.PerCpuArray, 4, 8, 1);
+        s.Update(aom, U32(0), Val.FdOf(larger), EINVAL);
+        s.Update(aom, U32(0), Val.FdOf(smaller), EINVAL);
+        s.Update(hom, U32(7), Val.FdOf(larger), U.Exist, EINVAL);
+        s.Update(hom, U32(7), Val.FdOf(larger), U.NoExist, EINVAL);
+        s.Update(aom, U32(1), Val.FdOf(sameSize), None);
+        s.Update(hom, U32(7), Val.FdOf(sameSize), U.NoExist, None);
+        s.UpdateBatch(aom, [U32(0)], [Val.FdOf(larger)], U.Any, EINVAL, written: 0);
+        s.Dump(aom, "00000000=!ENOENT,01000000=I4");
+        s.Dump(hom, "07000000=I4");
+        yield return s;
+
+        // Found by the differential fuzzer: for a map type without a kernel batch (DevMap,
+        // DevMapHash) the native runtime updates one element after another, and judged the flags
+        // by the elements only, so an empty batch with BPF_F_LOCK succeeded where the kernel's batch
+        // (and the emulated runtime) refuses BPF_F_LOCK without a bpf_spin_lock in the value before
+        // the first element. Fixed in the native runtime: without value BTF there is no spin lock.
+        s = new Scenario("regression.batch_lock_without_spin_lock_is_einval_even_when_empty",
+            "UpdateBatch with BPF_F_LOCK on a map without a bpf_spin_lock is EINVAL with nothing written, even for no elements, with or without a kernel batch");
+        h = s.Create(M.Hash, 4, 4, 4);
+        s.UpdateBatch(h, [], [], U.Lock, EINVAL, written: 0);
+        Handle dh = s.Create(M.DevMapHash, 4, 4, 4);
+        s.UpdateBatch(dh, [], [], U.Lock, EINVAL, written: 0);
+        s.UpdateBatch(dh, [U32(1)], [U32(1)], U.Lock, EINVAL, written: 0);
+        s.UpdateBatch(dh, [], [], U.Any, None, written: 0);
+        d = s.Create(M.DevMap, 4, 4, 4);
+        s.UpdateBatch(d, [], [], U.Lock, EINVAL, written: 0);
+        s.UpdateBatch(d, [], [], U.NoExist, EINVAL, written: 0);
+        Handle progArray = s.Create(M.ProgArray, 4, 4, 4);
+        s.UpdateBatch(progArray, [], [], U.Lock, EINVAL, written: 0);
+        s.Walk(dh, "-");
+        // A read-only fd is refused before the flags and before finding that DevMap has no kernel
+        // batch, even for no elements: EPERM. The native runtime judged empty batches and the
+        // flags before the permissions. Fixed in the native runtime, which now asks the kernel's
+        // batch first every time.
+        Handle readOnlyDevMap = s.Create(M.DevMap, 4, 4, 4, F.RdOnly);
+        s.UpdateBatch(readOnlyDevMap, [], [], U.Any, EPERM, written: 0);
+        s.UpdateBatch(readOnlyDevMap, [U32(0)], [U32(1)], U.NoExist, EPERM, written: 0);
+        Handle readOnlyDevMapHash = s.Create(M.DevMapHash, 4, 4, 4, F.RdOnly);
+        s.UpdateBatch(readOnlyDevMapHash, [], [], U.Lock, EPERM, written: 0);
+        yield return s;
+
+        // Found by the differential fuzzer: the emulated DevMapHash answered EEXIST to NoExist on
+        // an existing key with ifindex 0, where the kernel refuses ifindex 0 (no entry can be
+        // cleared that way) with the flags, before it looks the key up. Fixed in the emulated runtime.
+        s = new Scenario("regression.devmap_hash_refuses_ifindex_0_before_looking_up_the_key",
+            "DevMapHash: ifindex 0 is EINVAL before the key is looked up (before NoExist's EEXIST and the full map's E2BIG); an unknown ifindex after EEXIST");
+        dh = s.Create(M.DevMapHash, 4, 4, 1);
+        s.Update(dh, U32(42), U32(1), U.Exist, None);
+        s.Update(dh, U32(42), U32(0), U.NoExist, EINVAL);
+        s.Update(dh, U32(42), U32(0), U.Any, EINVAL);
+        s.Update(dh, U32(43), U32(0), U.Any, EINVAL);
+        s.Update(dh, U32(42), U32(NoSuchIfindex), U.NoExist, EEXIST);
+        s.Update(dh, U32(43), U32(NoSuchIfindex), U.Any, EINVAL);
+        s.Update(dh, U32(43), U32(1), U.Any, E2BIG);
+        Handle dh8 = s.Create(M.DevMapHash, 4, 8, 2);
+        s.Update(dh8, U32(1), Cat(U32(0), I32(0)), EINVAL);
+        s.Update(dh8, U32(1), Cat(U32(1), I32(0)), None);
+        s.Update(dh8, U32(1), Cat(U32(0), I32(-1)), U.NoExist, EINVAL);
+        s.Dump(dh, "2a000000=01000000");
+        s.Dump(dh8, "01000000=0100000000000000");
+        yield return s;
     }
 }

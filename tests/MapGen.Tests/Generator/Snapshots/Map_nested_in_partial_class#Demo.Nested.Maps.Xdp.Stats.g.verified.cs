@@ -28,9 +28,6 @@ namespace Demo.Nested
                 /// <summary>Creates the map. The returned handle is owned: dispose it.</summary>
                 public static global::Demo.Nested.Maps.Xdp.Stats Create(global::MapGen.BpfRuntime runtime) => new(global::MapGen.CompilerServices.MapOperations.Create(runtime, Spec));
 
-                /// <summary>Creates the map with another <c>max_entries</c> (an outer map's slots may hold maps of this type in other sizes).</summary>
-                public static global::Demo.Nested.Maps.Xdp.Stats Create(global::MapGen.BpfRuntime runtime, uint maxEntries) => new(global::MapGen.CompilerServices.MapOperations.Create(runtime, Spec, maxEntries));
-
                 /// <summary>Opens the map pinned at <paramref name="pinnedPath"/> and checks it against <see cref="Spec"/>.</summary>
                 public static global::Demo.Nested.Maps.Xdp.Stats Open(global::MapGen.BpfRuntime runtime, string pinnedPath) => new(global::MapGen.CompilerServices.MapOperations.Open(runtime, pinnedPath, Spec));
 
