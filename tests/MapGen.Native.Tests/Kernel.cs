@@ -115,6 +115,11 @@ internal static class Kernel
     /// <summary>The number of fds this process has open.</summary>
     public static int OpenFdCount() => MapGen.Testing.Flatness.ProcessFdCount();
 
+    /// <summary>The number of BPF objects (maps, BTF, programs, links) this process has fds of.</summary>
+    public static int OpenBpfFdCount() =>
+        Directory.GetFileSystemEntries("/proc/self/fd").Count(fd => new FileInfo(fd).LinkTarget is { } target
+            && (target.StartsWith("anon_inode:bpf", StringComparison.Ordinal) || target == "anon_inode:btf"));
+
     /// <summary>
     /// Whether <paramref name="condition"/> became true within 10 s, polling. For what the kernel
     /// does asynchronously: it frees a map whose last reference was an outer map's slot from a work

@@ -165,6 +165,26 @@ public sealed class ConcurrencyTests
     }
 
     /// <summary>
+    /// The typed API under load (<see cref="OuterMapStress"/>; the same body runs on the kernel in
+    /// MapGen.Native.Tests): no update lost, only the documented exception, every slot fitting
+    /// the declaration, and once everything is disposed no map or fd left in the runtime.
+    /// </summary>
+    [Fact]
+    public async Task Typed_slot_swaps_under_load_lose_no_update_and_leave_no_map_behind()
+    {
+        using BpfRuntime rt = Kernel.Runtime();
+        var emulated = (EmulatedRuntime)rt;
+        var options = new StressOptions { SlotChangesPerSwapper = 40_000 }.ScaledByEnvironment();
+
+        StressReport report = await OuterMapStress.RunAsync(rt, options, TestContext.Current.CancellationToken);
+
+        TestContext.Current.TestOutputHelper?.WriteLine(report.ToString());
+        Assert.Equal(0, emulated.LiveMapCount);
+        Assert.Equal(0, emulated.OpenFdCount);
+        Assert.All(report.MapIds.Keys, id => Assert.Equal(BpfErrno.ENOENT, rt.TryOpenById(id, out _)));
+    }
+
+    /// <summary>
     /// A typed lookup on a borrowed inner map that another thread releases (by replacing its slot)
     /// either reads the key, which the map still holds, or throws ObjectDisposedException: it never
     /// reports the key absent. (The emulated fast path once read the handle's table twice, and the
