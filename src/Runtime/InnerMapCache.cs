@@ -22,6 +22,14 @@ namespace MapGen;
 /// re-point the slot to the old map and release the new one.
 /// </para>
 /// <para>
+/// Typed changes note what they wrote once the kernel has taken it, so two changes of one slot
+/// on two threads may note in the other order than the kernel applied them: the later note would
+/// name the map the slot no longer holds and release the one it holds. A change that overlapped
+/// another (<see cref="BeginSlotChange"/> to <see cref="EndSlotChange"/>) therefore notes what
+/// the kernel holds, read under this cache's lock: the last change to end then notes the slot's
+/// final map, whatever the order. A change that overlapped none notes what it wrote, at no cost.
+/// </para>
+/// <para>
 /// Each map's slots are counted (a reverse index by ID), so that noting, releasing and adding
 /// cost the same however many slots the outer map has.
 /// </para>
@@ -46,6 +54,15 @@ internal sealed class InnerMapCache
 
     /// <summary>How many slot changes the typed API made: the stamp of the latest one.</summary>
     private long _changes;
+
+    /// <summary>The stamp of the latest typed change that emptied a slot.</summary>
+    private long _lastDeletion;
+
+    /// <summary>Typed slot changes begun and not yet ended.</summary>
+    private int _changesInFlight;
+
+    /// <summary>How many typed slot changes began while another was in flight.</summary>
+    private long _overlappingStarts;
 
     private bool _closed;
 
@@ -82,6 +99,15 @@ internal sealed class InnerMapCache
         lock (_gate)
         {
             return _slotCounts.GetValueOrDefault(id);
+        }
+    }
+
+    /// <summary>The ID of the map <paramref name="slot"/> is noted as holding; null when none is noted.</summary>
+    internal uint? NotedMap(ReadOnlySpan<byte> slot)
+    {
+        lock (_gate)
+        {
+            return _slots.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(slot, out SlotNote note) ? note.Id : null;
         }
     }
 
@@ -192,30 +218,59 @@ internal sealed class InnerMapCache
     }
 
     /// <summary>
-    /// The typed API changed <paramref name="slot"/>: it now holds map <paramref name="newId"/>
-    /// (0 when deleted). The handle found there before is released unless another slot holds it.
+    /// Call before the kernel changes slots of the outer map through the typed API (an update, a
+    /// batch, a delete), and pass the result to <see cref="EndSlotChange"/> in every case.
     /// </summary>
-    public void SlotChanged(ReadOnlySpan<byte> slot, uint newId)
+    public SlotChange BeginSlotChange()
     {
-        BpfMap? released = null;
         lock (_gate)
         {
-            if (!_closed)
+            bool overlapping = _changesInFlight++ > 0;
+            if (overlapping)
             {
-                long stamp = ++_changes;
-                var slots = _slots.GetAlternateLookup<ReadOnlySpan<byte>>();
-                if (newId == 0)
+                _overlappingStarts++;
+            }
+
+            return new SlotChange(overlapping, _overlappingStarts);
+        }
+    }
+
+    /// <summary>
+    /// Ends a typed change of <paramref name="outer"/> (the map this cache belongs to): the kernel
+    /// changed the slots <paramref name="slots"/> (keys laid end to end, none when it refused the
+    /// change) to hold <paramref name="newIds"/> (0: deleted). The handle of a map that no noted
+    /// slot holds any more is released.
+    /// </summary>
+    public void EndSlotChange(SlotChange change, BpfMap outer, ReadOnlySpan<byte> slots, ReadOnlySpan<uint> newIds)
+    {
+        List<BpfMap>? released = null;
+        lock (_gate)
+        {
+            _changesInFlight--;
+            bool overlapped = change.StartedWhileAnotherWasInFlight || _overlappingStarts != change.OverlappingStartsAtBegin;
+            if (!_closed && newIds.Length != 0)
+            {
+                int keySize = slots.Length / newIds.Length;
+                Span<byte> idBytes = stackalloc byte[sizeof(uint)];
+                for (int i = 0; i < newIds.Length; i++)
                 {
-                    released = slots.Remove(slot, out _, out SlotNote previous) ? UncountSlot(previous.Id) : null;
-                }
-                else
-                {
-                    released = SetNote(slot, new SlotNote(newId, stamp));
+                    ReadOnlySpan<byte> slot = slots.Slice(i * keySize, keySize);
+                    uint id = overlapped ? ReadSlot(outer, slot, idBytes, newIds[i]) : newIds[i];
+                    if (NoteChange(slot, id) is { } map)
+                    {
+                        (released ??= []).Add(map);
+                    }
                 }
             }
         }
 
-        released?.Close();
+        if (released is not null)
+        {
+            foreach (BpfMap map in released)
+            {
+                map.Close();
+            }
+        }
     }
 
     /// <summary>Releases every handle and refuses new ones: the outer handle is closed.</summary>
@@ -239,14 +294,57 @@ internal sealed class InnerMapCache
     }
 
     /// <summary>
+    /// What <paramref name="slot"/> holds in the kernel now (0: empty); <paramref name="written"/>
+    /// when the outer handle cannot read it (a write-only fd) or is closing.
+    /// </summary>
+    private static uint ReadSlot(BpfMap outer, ReadOnlySpan<byte> slot, Span<byte> idBytes, uint written)
+    {
+        BpfErrno errno;
+        try
+        {
+            errno = outer.TryLookup(slot, idBytes);
+        }
+        catch (ObjectDisposedException)
+        {
+            // Closing: its Clear, waiting for this lock, releases everything.
+            return written;
+        }
+
+        return errno switch
+        {
+            BpfErrno.None => System.Runtime.InteropServices.MemoryMarshal.Read<uint>(idBytes),
+            BpfErrno.ENOENT => 0,
+            _ => written,
+        };
+    }
+
+    /// <summary>Notes a typed change: <paramref name="slot"/> holds map <paramref name="id"/> (0: nothing); returns a handle to close.</summary>
+    private BpfMap? NoteChange(ReadOnlySpan<byte> slot, uint id)
+    {
+        long stamp = ++_changes;
+        if (id != 0)
+        {
+            return SetNote(slot, new SlotNote(id, stamp));
+        }
+
+        _lastDeletion = stamp;
+        return _slots.GetAlternateLookup<ReadOnlySpan<byte>>().Remove(slot, out _, out SlotNote previous) ? UncountSlot(previous.Id) : null;
+    }
+
+    /// <summary>
     /// A lookup that began at <paramref name="lookupStamp"/> found <paramref name="id"/> in
     /// <paramref name="slot"/>. It does not overwrite a note the typed API made after it began.
     /// </summary>
     private BpfMap? NoteLookup(ReadOnlySpan<byte> slot, uint id, long lookupStamp)
     {
         var slots = _slots.GetAlternateLookup<ReadOnlySpan<byte>>();
-        if (slots.TryGetValue(slot, out SlotNote previous) && (previous.Id == id || previous.Stamp > lookupStamp))
+        if (slots.TryGetValue(slot, out SlotNote previous)
+                ? previous.Id == id || previous.Stamp > lookupStamp
+                : lookupStamp < _lastDeletion)
         {
+            // A slot without a note may have been emptied after the lookup read it (a deleted
+            // slot leaves no note to compare with): then the map stays held, but for no slot,
+            // until the lookup index lets it go.
             return null;
         }
 
@@ -314,6 +412,9 @@ internal sealed class InnerMapCache
 
     /// <summary>A slot's map, and the stamp of the typed change that put it there (or of the lookup that found it).</summary>
     private readonly record struct SlotNote(uint Id, long Stamp);
+
+    /// <summary>A typed slot change in flight (<see cref="BeginSlotChange"/>): whether another overlapped it so far.</summary>
+    internal readonly record struct SlotChange(bool StartedWhileAnotherWasInFlight, long OverlappingStartsAtBegin);
 
     private sealed class Entry(BpfMap map)
     {

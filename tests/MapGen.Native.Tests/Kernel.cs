@@ -113,7 +113,51 @@ internal static class Kernel
     }
 
     /// <summary>The number of fds this process has open.</summary>
-    public static int OpenFdCount() => Directory.GetFileSystemEntries("/proc/self/fd").Length;
+    public static int OpenFdCount() => MapGen.Testing.Flatness.ProcessFdCount();
+
+    /// <summary>The number of BPF objects (maps, BTF, programs, links) this process has fds of.</summary>
+    public static int OpenBpfFdCount() =>
+        Directory.GetFileSystemEntries("/proc/self/fd").Count(fd => new FileInfo(fd).LinkTarget is { } target
+            && (target.StartsWith("anon_inode:bpf", StringComparison.Ordinal) || target == "anon_inode:btf"));
+
+    /// <summary>
+    /// Whether <paramref name="condition"/> became true within 10 s, polling. For what the kernel
+    /// does asynchronously: it frees a map whose last reference was an outer map's slot from a work
+    /// queue after an RCU grace period, not when the last fd closes. (A bound against a hang, not
+    /// a measured time: a freed map goes in milliseconds.)
+    /// </summary>
+    private static bool Eventually(Func<bool> condition)
+    {
+        DateTime deadline = DateTime.UtcNow.AddSeconds(10);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (condition())
+            {
+                return true;
+            }
+
+            Thread.Sleep(10);
+        }
+
+        return condition();
+    }
+
+    /// <summary>Asserts that no map of <paramref name="ids"/> can be opened by ID any more, once the kernel has freed them (<see cref="Eventually"/>).</summary>
+    public static void AssertFreed(BpfRuntime runtime, IEnumerable<uint> ids)
+    {
+        foreach (uint id in ids)
+        {
+            Assert.True(Eventually(() => IsFreed(runtime, id)), $"Map ID {id} can still be opened.");
+        }
+    }
+
+    private static bool IsFreed(BpfRuntime runtime, uint id)
+    {
+        BpfErrno errno = runtime.TryOpenById(id, out BpfMap? map);
+        map?.Dispose();
+        Assert.True(errno is BpfErrno.None or BpfErrno.ENOENT, $"Opening map ID {id} gave {errno}.");
+        return errno == BpfErrno.ENOENT;
+    }
 
     private static void RequireCapability(int capability, string what)
     {

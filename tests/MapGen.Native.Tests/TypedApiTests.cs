@@ -1,3 +1,4 @@
+using MapGen.Testing;
 using static MapGen.Native.Tests.Bytes;
 
 namespace MapGen.Native.Tests;
@@ -122,7 +123,7 @@ public sealed class TypedApiTests
         using BpfRuntime rt = Kernel.Runtime();
         using Tenants tenants = Tenants.Create(rt);
         using BpfMap wrongValue = Create(rt, BpfMapType.Hash, 4, 4, 16, name: "wrong_value");
-        Counters impostor = Wrap<Counters>(wrongValue);
+        Counters impostor = TypedMaps.WrapUnchecked<Counters>(wrongValue);
         BpfMapMismatchException e = Assert.Throws<BpfMapMismatchException>(() => tenants.Update(1, impostor));
         BpfMapFieldMismatch field = Assert.Single(e.Mismatches);
         Assert.Equal(("ValueSize", "8", "4"), (field.Field, field.Expected, field.Actual));
@@ -144,7 +145,7 @@ public sealed class TypedApiTests
             Assert.Equal(BpfErrno.None, outer.TryUpdate(U32(0), U32((uint)inner.Fd)));
         }
 
-        CounterTables tables = Wrap<CounterTables>(outer);
+        CounterTables tables = TypedMaps.WrapUnchecked<CounterTables>(outer);
         BpfMapMismatchException e = Assert.Throws<BpfMapMismatchException>(() => tables.Lookup(0));
         Assert.Equal("ValueSize", Assert.Single(e.Mismatches).Field);
         Assert.Contains("foreign", e.Message, StringComparison.Ordinal);
@@ -182,7 +183,4 @@ public sealed class TypedApiTests
             }
         }
     }
-
-    private static T Wrap<T>(BpfMap map)
-        where T : struct, IBpfMap<T> => T.Wrap(map);
 }

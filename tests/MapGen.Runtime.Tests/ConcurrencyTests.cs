@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using MapGen.Emulation;
 using MapGen.Runtime.Tests.Support;
+using MapGen.Testing;
 
 namespace MapGen.Runtime.Tests;
 
@@ -161,5 +162,73 @@ public sealed class ConcurrencyTests
         arrays.Dispose();
         hashes.Dispose();
         Assert.Equal(before, emulated.LiveMapCount);
+    }
+
+    /// <summary>
+    /// The typed API under load (<see cref="OuterMapStress"/>; the same body runs on the kernel in
+    /// MapGen.Native.Tests): no update lost, only the documented exception, every slot fitting
+    /// the declaration, and once everything is disposed no map or fd left in the runtime.
+    /// </summary>
+    [Fact]
+    public async Task Typed_slot_swaps_under_load_lose_no_update_and_leave_no_map_behind()
+    {
+        using BpfRuntime rt = Kernel.Runtime();
+        var emulated = (EmulatedRuntime)rt;
+        var options = new StressOptions { SlotChangesPerSwapper = 40_000 }.ScaledByEnvironment();
+
+        StressReport report = await OuterMapStress.RunAsync(rt, options, TestContext.Current.CancellationToken);
+
+        TestContext.Current.TestOutputHelper?.WriteLine(report.ToString());
+        Assert.Equal(0, emulated.LiveMapCount);
+        Assert.Equal(0, emulated.OpenFdCount);
+        Assert.All(report.MapIds.Keys, id => Assert.Equal(BpfErrno.ENOENT, rt.TryOpenById(id, out _)));
+    }
+
+    /// <summary>
+    /// A typed lookup on a borrowed inner map that another thread releases (by replacing its slot)
+    /// either reads the key, which the map still holds, or throws ObjectDisposedException: it never
+    /// reports the key absent. (The emulated fast path once read the handle's table twice, and the
+    /// second read could see the empty table a closed handle points to.)
+    /// </summary>
+    [Fact]
+    public async Task A_borrowed_inner_map_released_on_another_thread_reads_its_keys_or_throws_but_never_misses_one()
+    {
+        using BpfRuntime rt = Kernel.Runtime();
+        using SharedTenants tenants = SharedTenants.Create(rt);
+        using SharedCounters held = SharedCounters.Create(rt);
+        using SharedCounters other = SharedCounters.Create(rt);
+        held.Update(1, 42);
+        int misses = 0;
+        for (int round = 0; round < 1_000; round++)
+        {
+            tenants.Update(0, held);
+            SharedCounters borrowed = tenants.Lookup(0);
+            using var started = new ManualResetEventSlim();
+            Task reader = Task.Run(() =>
+            {
+                started.Set();
+                while (true)
+                {
+                    try
+                    {
+                        if (!borrowed.TryLookup(1, out ulong value) || value != 42)
+                        {
+                            Interlocked.Increment(ref misses);
+                        }
+                    }
+                    catch (ObjectDisposedException)
+                    {
+                        return;
+                    }
+                }
+            }, TestContext.Current.CancellationToken);
+
+            started.Wait(TestContext.Current.CancellationToken);
+            // Releases the borrowed handle; the map lives on (held is owned here).
+            tenants.Update(0, other);
+            await reader;
+        }
+
+        Assert.Equal(0, misses);
     }
 }

@@ -208,6 +208,60 @@ public sealed class InnerMapLifetimeTests : IDisposable
         Assert.True(returned.IsDisposed);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Typed_changes_of_one_slot_that_end_in_the_other_order_than_the_kernel_took_them_keep_the_map_it_holds(bool firstDeletes)
+    {
+        BpfMap outer = Tables(4);
+        using Counters x = Counters.Create(_rt);
+        using Counters y = Counters.Create(_rt);
+        byte[] slot = Kernel.U32(5);
+        Put(outer, 5, x);
+
+        // One thread's update (or delete) of the slot begins, and the kernel takes it ...
+        InnerMapCache.SlotChange first = outer.InnerMaps.BeginSlotChange();
+        Assert.Equal(BpfErrno.None, firstDeletes ? outer.TryDelete(slot) : outer.TryUpdate(slot, Kernel.U32(x.Map.Fd)));
+        // ... then another thread's whole update puts Y there, and a lookup finds Y ...
+        Put(outer, 5, y);
+        BpfMap foundY = Lookup(outer, 5).Map;
+        // ... and only then does the first change end.
+        outer.InnerMaps.EndSlotChange(first, outer, slot, [firstDeletes ? 0 : x.Map.Id]);
+
+        // Y, which the slot holds, keeps its handle and its note.
+        Assert.False(foundY.IsDisposed);
+        Assert.Equal(y.Map.Id, outer.InnerMaps.NotedMap(slot));
+        Assert.Equal(1, outer.InnerMaps.SlotsNoted(y.Map.Id));
+        Assert.Equal(0, outer.InnerMaps.SlotsNoted(x.Map.Id));
+        Assert.Same(foundY, Lookup(outer, 5).Map);
+        outer.Dispose();
+        Assert.True(foundY.IsDisposed);
+    }
+
+    [Fact]
+    public void A_lookup_that_read_a_slot_before_a_typed_delete_does_not_note_the_old_map_in_the_empty_slot()
+    {
+        BpfMap outer = Tables(4);
+        using Counters x = Counters.Create(_rt);
+        byte[] slot = Kernel.U32(5);
+        Put(outer, 5, x);
+
+        // A lookup begins and reads X from the kernel ...
+        long stamp = outer.InnerMaps.BeginLookup();
+        // ... meanwhile another thread deletes the slot ...
+        Assert.True(OuterMapOperations.Delete<uint, U32Codec>(outer, Name, 5));
+        // ... then the lookup opens X (the owner's handle keeps it alive) and adds it.
+        Assert.Equal(BpfErrno.None, _rt.TryOpenBorrowedById(x.Map.Id, out BpfMap? staleX));
+        BpfMap returned = outer.InnerMaps.Add(staleX!, slot, stamp);
+
+        // Valid as a borrowed map, but no slot is noted as holding it: the slot is empty.
+        Assert.False(returned.IsDisposed);
+        Assert.Null(outer.InnerMaps.NotedMap(slot));
+        Assert.Equal(0, outer.InnerMaps.SlotsNoted(x.Map.Id));
+        outer.Dispose();
+        Assert.True(returned.IsDisposed);
+    }
+
     [Fact]
     public void Slots_are_counted_per_map_and_a_map_is_released_with_its_last_slot()
     {

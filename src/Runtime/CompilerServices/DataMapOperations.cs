@@ -34,11 +34,12 @@ public static partial class DataMapOperations
     {
         // One compare covers "an emulated hash table this handle may read, open, of the codecs'
         // sizes, hashed with SeededHash" (a closed or other handle has HashTable.None, whose
-        // shapes match nothing).
+        // shapes match nothing). The table is read once: a close on another thread resets it to
+        // HashTable.None, which a second read would then search and find the key missing from.
         if (TKeyCodec.Size == Unsafe.SizeOf<TKey>()
-            && map is not null
-            && map.DirectReads.SeededShape == HashTable.ShapeOf(TKeyCodec.Size, TValueCodec.Size)
-            && map.DirectReads.TryReadSeeded<TKey, TKeyCodec, TValue, TValueCodec>(in key, out value, out bool found))
+            && map is { DirectReads: var table }
+            && table.SeededShape == HashTable.ShapeOf(TKeyCodec.Size, TValueCodec.Size)
+            && table.TryReadSeeded<TKey, TKeyCodec, TValue, TValueCodec>(in key, out value, out bool found))
         {
             return found;
         }
@@ -92,11 +93,11 @@ public static partial class DataMapOperations
         }
 
         if (TKeyCodec.Size == Unsafe.SizeOf<TKey>()
-            && map is not null
-            && map.DirectReads.Shape == HashTable.ShapeOf(TKeyCodec.Size, TValueCodec.Size))
+            && map is { DirectReads: var table }
+            && table.Shape == HashTable.ShapeOf(TKeyCodec.Size, TValueCodec.Size))
         {
-            // A disposed runtime marks the table dead: the checked path then throws.
-            BpfErrno errno = map.DirectReads.TryLookupTyped<TKey, TKeyCodec, TValue, TValueCodec>(in key, out value);
+            // Read once, as in TryLookup. A disposed runtime marks the table dead: the checked path then throws.
+            BpfErrno errno = table.TryLookupTyped<TKey, TKeyCodec, TValue, TValueCodec>(in key, out value);
             if (errno != BpfErrno.EBADF)
             {
                 return errno == BpfErrno.None;

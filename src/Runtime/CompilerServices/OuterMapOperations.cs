@@ -62,21 +62,29 @@ public static class OuterMapOperations
         TKeyCodec.Write(keyBytes, in key);
         Span<byte> fd = stackalloc byte[sizeof(int)];
         BpfErrno errno;
-        // The inner map's fd is held open across the system call: a concurrent close (of a
-        // borrowed inner map whose slot another thread replaced) must not let the kernel reuse
-        // the number for another map before the update reads it.
-        using (FdLease lease = innerMap.LeaseFd())
+        bool changed = false;
+        uint id = innerMap.Id;
+        InnerMapCache cache = live.InnerMaps;
+        InnerMapCache.SlotChange change = cache.BeginSlotChange();
+        try
         {
+            // The inner map's fd is held open across the system call: a concurrent close (of a
+            // borrowed inner map whose slot another thread replaced) must not let the kernel reuse
+            // the number for another map before the update reads it.
+            using FdLease lease = innerMap.LeaseFd();
             System.Runtime.InteropServices.MemoryMarshal.Write(fd, lease.Fd);
             errno = live.TryUpdate(keyBytes, fd, flags);
+            changed = errno == BpfErrno.None;
+        }
+        finally
+        {
+            cache.EndSlotChange(change, live, changed ? keyBytes : default, changed ? new ReadOnlySpan<uint>(in id) : default);
         }
 
         if (errno != BpfErrno.None)
         {
             throw new BpfException(errno, "update", live.Name, OuterUpdateHint(errno, live, flags));
         }
-
-        live.InnerMaps.SlotChanged(keyBytes, innerMap.Id);
     }
 
     /// <summary>
@@ -104,7 +112,9 @@ public static class OuterMapOperations
         BpfMap[] leased = new BpfMap[inners.Length];
         int leasedCount = 0;
         BpfErrno errno;
-        int written;
+        int written = 0;
+        InnerMapCache cache = live.InnerMaps;
+        InnerMapCache.SlotChange change = cache.BeginSlotChange();
         try
         {
             for (int i = 0; i < keys.Length; i++)
@@ -125,11 +135,8 @@ public static class OuterMapOperations
             {
                 leased[i].ReleaseFdRef();
             }
-        }
 
-        for (int i = 0; i < written; i++)
-        {
-            live.InnerMaps.SlotChanged(keyBytes.AsSpan(i * keySize, keySize), ids[i]);
+            cache.EndSlotChange(change, live, keyBytes.AsSpan(0, written * keySize), ids.AsSpan(0, written));
         }
 
         if (errno != BpfErrno.None)
@@ -146,11 +153,24 @@ public static class OuterMapOperations
         BpfMap live = MapOperations.Live(outer, mapName);
         Span<byte> keyBytes = stackalloc byte[TKeyCodec.Size];
         TKeyCodec.Write(keyBytes, in key);
-        BpfErrno errno = live.TryDelete(keyBytes);
+        BpfErrno errno;
+        bool changed = false;
+        uint empty = 0;
+        InnerMapCache cache = live.InnerMaps;
+        InnerMapCache.SlotChange change = cache.BeginSlotChange();
+        try
+        {
+            errno = live.TryDelete(keyBytes);
+            changed = errno == BpfErrno.None;
+        }
+        finally
+        {
+            cache.EndSlotChange(change, live, changed ? keyBytes : default, changed ? new ReadOnlySpan<uint>(in empty) : default);
+        }
+
         switch (errno)
         {
             case BpfErrno.None:
-                live.InnerMaps.SlotChanged(keyBytes, newId: 0);
                 return true;
             case BpfErrno.ENOENT:
                 return false;

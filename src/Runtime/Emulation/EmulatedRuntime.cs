@@ -85,6 +85,27 @@ internal sealed class EmulatedRuntime : BpfRuntime
         }
     }
 
+    /// <summary>The number of open map fds (for tests of lifetimes; the standard streams do not count).</summary>
+    internal int OpenFdCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                int open = 0;
+                for (int fd = FirstFd; fd < _fds.Count; fd++)
+                {
+                    if (_fds[fd] is not null)
+                    {
+                        open++;
+                    }
+                }
+
+                return open;
+            }
+        }
+    }
+
     internal bool HasInterface(uint ifindex) => _interfaces.Contains(ifindex);
 
     /// <summary>Whether <paramref name="fd"/> is open (a standard stream or a map).</summary>

@@ -31,12 +31,19 @@ internal static unsafe class BpfSyscall
     public static bool IsArchitectureSupported => SyscallNumber >= 0;
 
     /// <summary>
+    /// Test hook: told the command of every <c>bpf(2)</c> call, on the calling thread, just
+    /// before the call; null in normal use, where it costs one static read and null check.
+    /// </summary>
+    internal static Action<BpfCommand>? CallObserver { get; set; }
+
+    /// <summary>
     /// Issues <paramref name="command"/> with the <paramref name="size"/> bytes of attributes at
     /// <paramref name="attr"/>; <paramref name="result"/> is the kernel's non-negative result (an
     /// fd for commands that open one).
     /// </summary>
     public static BpfErrno Invoke(BpfCommand command, void* attr, int size, out int result)
     {
+        CallObserver?.Invoke(command);
         nint r = LibC.Syscall(SyscallNumber, (nint)command, (nint)attr, size);
         if (r < 0)
         {
@@ -58,6 +65,7 @@ internal static unsafe class BpfSyscall
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static BpfErrno InvokeElement(BpfCommand command, ref MapElemAttr attr)
     {
+        CallObserver?.Invoke(command);
         nint r = LibC.SyscallNoLastError(SyscallNumber, (nint)command, (nint)Unsafe.AsPointer(ref attr), sizeof(MapElemAttr));
         if (r < 0)
         {
