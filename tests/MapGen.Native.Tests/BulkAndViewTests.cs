@@ -4,7 +4,8 @@ using MapGen.Native;
 
 namespace MapGen.Native.Tests;
 
-/// <summary>The typed bulk operations and mapped-array views on the kernel.</summary>
+/// <summary>The typed bulk operations and mapped-array views on the kernel. Counts system calls, so it runs alone.</summary>
+[Collection(nameof(FdCounting))]
 public sealed class BulkAndViewTests
 {
     private static FlowKey Flow(uint i) => new(i, ~i, (ushort)i, 443, 6);
@@ -17,17 +18,26 @@ public sealed class BulkAndViewTests
         using BpfRuntime rt = Kernel.Runtime();
         using FlowTable flows = FlowTable.Create(rt);
         FlowKey[] keys = Enumerable.Range(0, 65_536).Select(i => Flow((uint)i)).ToArray();
-        flows.UpdateBatch(keys, keys.Select(k => Stats(k.SrcIp)).ToArray());
+        FlowStats[] values = keys.Select(k => Stats(k.SrcIp)).ToArray();
+        using var calls = new BpfCallCounter();
+        flows.UpdateBatch(keys, values);
+        // 32 bytes an element, 64 KiB a call: 32 batches, no single update.
+        Assert.True(calls[BpfCommand.MapUpdateBatch] == 32 && calls[BpfCommand.MapUpdateElem] == 0, calls.ToString());
         Assert.Equal(65_536, flows.Entries.Count());
         Assert.True(flows.TryLookup(Flow(40_000), out FlowStats stats));
         Assert.Equal(Stats(40_000), stats);
 
         // Every third flow, with absent ones around them: only the present ones count.
         FlowKey[] doomed = [Flow(1_000_000), .. keys.Where(k => k.SrcIp % 3 == 0), Flow(1_000_001)];
+        calls.Reset();
         Assert.Equal(21_846, flows.DeleteBatch(doomed));
+        // 6 chunks of up to 4,096 keys; each absent key ends a call and the next starts after it.
+        Assert.True(calls[BpfCommand.MapDeleteBatch] <= 8 && calls[BpfCommand.MapDeleteElem] == 0, calls.ToString());
         Assert.Equal(65_536 - 21_846, flows.Keys.Count());
 
+        calls.Reset();
         KeyValuePair<FlowKey, FlowStats>[] drained = flows.Drain();
+        Assert.True(calls[BpfCommand.MapLookupAndDeleteBatch] is > 0 and <= 64 && calls[BpfCommand.MapLookupAndDeleteElem] == 0, calls.ToString());
         Assert.Equal(65_536 - 21_846, drained.Length);
         Assert.All(drained, e => Assert.Equal(Stats(e.Key.SrcIp), e.Value));
         Assert.DoesNotContain(drained, e => e.Key.SrcIp % 3 == 0);
