@@ -120,6 +120,17 @@ internal sealed class EmulatedMap : BpfMap
     }
 
     /// <summary>
+    /// <c>BPF_MAP_DELETE_BATCH</c> (<c>generic_map_delete_batch</c>): the fd must allow writing
+    /// (<see cref="BpfErrno.EPERM"/>) even for an empty batch; then key by key.
+    /// </summary>
+    private protected override BpfErrno DeleteBatchCore(ReadOnlySpan<byte> keys, int count, out int deleted)
+    {
+        ThrowIfRuntimeDisposed();
+        deleted = 0;
+        return _canWrite ? base.DeleteBatchCore(keys, count, out deleted) : BpfErrno.EPERM;
+    }
+
+    /// <summary>
     /// The drain as <c>BPF_MAP_LOOKUP_AND_DELETE_BATCH</c> begins: the fd must allow reading and
     /// writing (<see cref="BpfErrno.EPERM"/>) even when the map is empty; then key by key.
     /// </summary>

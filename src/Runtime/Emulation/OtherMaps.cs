@@ -79,6 +79,9 @@ internal sealed class StackTraceMap : KernelMap
     public override BpfErrno Delete(ReadOnlySpan<byte> key) => ReadIndex(key) >= _buckets ? BpfErrno.E2BIG : BpfErrno.ENOENT;
 
     public override BpfErrno GetNextKey(ReadOnlySpan<byte> key, Span<byte> nextKey) => BpfErrno.ENOENT;
+
+    /// <summary><c>bpf_stackmap_extract</c>: no bucket holds a stack, whatever the id (it does not check the range as delete does).</summary>
+    public override BpfErrno LookupAndDelete(ReadOnlySpan<byte> key, Span<byte> value) => BpfErrno.ENOENT;
 }
 
 /// <summary>

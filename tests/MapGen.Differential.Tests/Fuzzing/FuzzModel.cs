@@ -274,6 +274,19 @@ internal sealed class FuzzModel
                 }
 
                 break;
+            case LookupAndDeleteStep s when OpenTarget(s) is { } map:
+                ApplyDelete(map, s.Key, left.Errno, right.Errno);
+                break;
+            case DeleteBatchStep s when OpenTarget(s) is { } map:
+                // The keys before the one that stopped the batch are gone (on each side, for LRU maps).
+                ApplyDeleted(map, s.Keys, left, LeftSide);
+                ApplyDeleted(map, s.Keys, right, RightSide);
+                break;
+            case DrainStep s when OpenTarget(s) is { } map && right.Errno == BpfErrno.None:
+                map.PresentKeys.Clear();
+                map.LastWritten[LeftSide].Clear();
+                map.LastWritten[RightSide].Clear();
+                break;
             case LruFillStep s when OpenTarget(s) is { IsLru: true } map && right.Output.StartsWith("inserts None;", StringComparison.Ordinal):
                 byte[] key = new byte[map.KeySize];
                 for (uint i = 0; i < s.Count; i++)
@@ -414,6 +427,28 @@ internal sealed class FuzzModel
         else
         {
             map.PresentKeys.Remove(key);
+        }
+    }
+
+    /// <summary>Follows one side's delete batch: its first <c>deleted=N</c> keys are gone.</summary>
+    private static void ApplyDeleted(FuzzMap map, byte[][] keys, TranscriptEntry entry, int side)
+    {
+        if (!entry.Output.StartsWith("deleted=", StringComparison.Ordinal))
+        {
+            return;
+        }
+
+        int deleted = int.Parse(entry.Output.AsSpan("deleted=".Length), CultureInfo.InvariantCulture);
+        for (int i = 0; i < deleted && i < keys.Length; i++)
+        {
+            if (map.IsLru)
+            {
+                map.LastWritten[side].Remove(Convert.ToHexStringLower(keys[i]));
+            }
+            else if (side == RightSide)
+            {
+                map.PresentKeys.Remove(keys[i]);
+            }
         }
     }
 

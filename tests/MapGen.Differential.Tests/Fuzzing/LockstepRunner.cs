@@ -82,7 +82,8 @@ internal sealed class LockstepRunner : IDisposable
         }
 
         if (Model.OpenTargetHandle(step) is { Map.IsLru: true } lru
-            && step is LookupStep or UpdateStep or DeleteStep or NextKeyStep or WalkStep or EnumerateStep or UpdateBatchStep)
+            && step is LookupStep or UpdateStep or DeleteStep or NextKeyStep or WalkStep or EnumerateStep or UpdateBatchStep
+                or LookupAndDeleteStep or DeleteBatchStep or DrainStep)
         {
             if (CheckLru(FuzzModel.LeftSide, lru, step, left) is { } leftProblem)
             {
@@ -112,7 +113,8 @@ internal sealed class LockstepRunner : IDisposable
     {
         BpfErrno[] allowed = step switch
         {
-            LookupStep or DeleteStep or NextKeyStep => [BpfErrno.None, BpfErrno.ENOENT],
+            LookupStep or DeleteStep or NextKeyStep or LookupAndDeleteStep or DeleteBatchStep => [BpfErrno.None, BpfErrno.ENOENT],
+            DrainStep => [BpfErrno.None],
             UpdateStep => [BpfErrno.None, BpfErrno.EEXIST, BpfErrno.ENOENT],
             _ => [],
         };
@@ -152,6 +154,17 @@ internal sealed class LockstepRunner : IDisposable
                 }
 
                 return null;
+            case LookupAndDeleteStep s when entry.Errno == BpfErrno.None:
+                string taken = Convert.ToHexStringLower(s.Key);
+                if (!written.TryGetValue(taken, out string? lastTaken))
+                {
+                    return $"lookup-and-delete took key {taken}, which was not written since it was last deleted";
+                }
+
+                return entry.Output == lastTaken ? null : $"lookup-and-delete of key {taken} gave {entry.Output}; the last value written was {lastTaken}";
+            case DrainStep when entry.Errno == BpfErrno.None:
+                // A drain lists what it took as a dump does: each key once, each with the last value written.
+                return CheckListing(map, written, entry.Output, withValues: true);
             case UpdateBatchStep when entry.Errno == BpfErrno.E2BIG:
                 return "a batch failed with E2BIG (an LRU map evicts instead)";
             case UpdateStep s:

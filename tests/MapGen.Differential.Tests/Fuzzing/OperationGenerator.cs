@@ -107,7 +107,10 @@ internal sealed class OperationGenerator
         FuzzMap map = handle.Map;
         Handle h = handle.Handle;
         // An LRU fill checks its own invariants, which need a key of at least 4 bytes and reads as well as writes.
-        switch (Weighted(34, 34, 12, 10, 3, map.IsLru && map.KeySize >= 4 && handle.CanRead && handle.CanWrite ? 1 : 0, 0.5))
+        // The bulk operations (lookup-and-delete, delete batches, drains) and mapped views come
+        // now and then; a drain empties the map, so it is rare.
+        switch (Weighted(34, 34, 12, 10, 3, map.IsLru && map.KeySize >= 4 && handle.CanRead && handle.CanWrite ? 1 : 0, 0.5,
+            3, 2, 0.4, map.Type == M.Array ? 4 : 0.3))
         {
             case 0:
                 return new LookupStep(h, Key(map));
@@ -133,9 +136,19 @@ internal sealed class OperationGenerator
                 // Up to three times max entries: the kernel's LRU evicts several entries at once.
                 uint max = map.Info.MaxEntries;
                 return new LruFillStep(h, (uint)_random.Next(0, 1000), (uint)_random.Next(1, (int)Math.Min(3 * max, 3000) + 1));
-            default:
+            case 6:
                 // A key of the wrong size: both runtimes refuse it before any system call.
                 return new LookupStep(h, RandomBytes(map.KeySize + 1));
+            case 7:
+                return new LookupAndDeleteStep(h, Key(map));
+            case 8:
+                return new DeleteBatchStep(h, Enumerable.Range(0, _random.Next(0, 6)).Select(_ => Key(map)).ToArray());
+            case 9:
+                return new DrainStep(h);
+            default:
+                // A value through a mapping of the map: mappable arrays answer, every other map refuses as the kernel does.
+                uint index = (uint)_random.Next(0, (int)Math.Min(map.Info.MaxEntries, 64));
+                return Chance(0.5) ? new ViewStep(h, index, null) : new ViewStep(h, index, RandomBytes((int)map.Info.ValueSize));
         }
     }
 

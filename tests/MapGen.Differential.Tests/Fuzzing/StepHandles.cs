@@ -20,6 +20,10 @@ internal static class StepHandles
         UnpinStep s => s.Map,
         DuplicateStep s => s.Map,
         LruFillStep s => s.Map,
+        LookupAndDeleteStep s => s.Map,
+        DeleteBatchStep s => s.Map,
+        DrainStep s => s.Map,
+        ViewStep s => s.Map,
         _ => null,
     };
 

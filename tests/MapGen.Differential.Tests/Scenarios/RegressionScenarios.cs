@@ -177,5 +177,34 @@ public static partial class Catalog
         s.Dump(dh, "2a000000=01000000");
         s.Dump(dh8, "01000000=0100000000000000");
         yield return s;
-    }
+    
+
+        // Found by the differential fuzzer: an empty delete batch through a read-only fd succeeded
+        // on the emulated runtime; the kernel checks the fd's write right before it looks at the
+        // batch (bpf_map_do_batch), for every map type, batch or not.
+        s = new Scenario("regression.empty_delete_batch_through_a_read_only_fd_is_eperm",
+            "DELETE_BATCH: a read-only fd is EPERM even for an empty batch, whether or not the type has a kernel delete batch");
+        Handle readOnlyArray = s.Create(M.Array, 4, 4, 8, F.RdOnly);
+        s.DeleteBatch(readOnlyArray, [], EPERM, deleted: 0);
+        Handle readOnlyTable = s.Create(M.Hash, 4, 4, 8, F.RdOnly);
+        s.DeleteBatch(readOnlyTable, [], EPERM, deleted: 0);
+        s.DeleteBatch(readOnlyTable, [U32(1)], EPERM, deleted: 0);
+        Handle writable = s.Create(M.Array, 4, 4, 8);
+        s.DeleteBatch(writable, [], None, deleted: 0);
+        yield return s;
+
+        // Found by the differential fuzzer: the emulated stack trace map refused lookup-and-delete
+        // (ENOTSUPP); the kernel takes it for stack maps too (bpf_stackmap_extract), and an empty
+        // bucket, or an id past the buckets, is ENOENT.
+        s = new Scenario("regression.stack_trace_lookup_and_delete_is_enoent",
+            "LOOKUP_AND_DELETE_ELEM on a stack trace map: ENOENT for every id, in range or not (delete says E2BIG past the buckets)");
+        Handle stacks = s.Create(M.StackTrace, 4, 16, 4);
+        s.LookupAndDelete(stacks, U32(0), ENOENT);
+        s.LookupAndDelete(stacks, U32(3), ENOENT);
+        s.LookupAndDelete(stacks, U32(4), ENOENT);
+        s.LookupAndDelete(stacks, U32(1000), ENOENT);
+        s.Delete(stacks, U32(1000), E2BIG);
+        s.Drain(stacks, None, "-");
+        yield return s;
+}
 }
