@@ -75,16 +75,18 @@ public class BpfException : Exception
 
 /// <summary>
 /// A batch operation (<c>UpdateBatch</c>, <c>DeleteBatch</c>) that the kernel refused part-way:
-/// the elements before <see cref="Processed"/> took effect, the one at <see cref="Processed"/>
-/// failed with <see cref="BpfException.Errno"/>, the rest were not attempted.
+/// the element at <see cref="Processed"/> failed with <see cref="BpfException.Errno"/>, those
+/// before it were handled (<see cref="Succeeded"/> of them took effect: written or deleted; a
+/// <c>DeleteBatch</c> passes over absent keys), the rest were not attempted.
 /// </summary>
 public class BpfBatchException : BpfException
 {
     /// <summary>Creates the exception for a batch that stopped at element <paramref name="processed"/> of <paramref name="count"/>.</summary>
-    public BpfBatchException(BpfErrno errno, string operation, string mapName, int processed, int count, string? hint)
-        : base(errno, $"{operation} (element {processed} of {count}; the {processed} before it took effect)", mapName, hint)
+    public BpfBatchException(BpfErrno errno, string operation, string mapName, int processed, int succeeded, int count, string? hint)
+        : base(errno, $"{operation} (element {processed} of {count}; {succeeded} before it took effect)", mapName, hint)
     {
         Processed = processed;
+        Succeeded = succeeded;
         Count = count;
     }
 
@@ -105,11 +107,62 @@ public class BpfBatchException : BpfException
     {
     }
 
-    /// <summary>How many elements of the batch took effect: the index of the element that failed.</summary>
+    /// <summary>The index of the element that failed: every element before it was handled.</summary>
     public int Processed { get; }
+
+    /// <summary>How many elements before the failure took effect (written, or deleted).</summary>
+    public int Succeeded { get; }
 
     /// <summary>How many elements the batch had.</summary>
     public int Count { get; }
+}
+
+/// <summary>
+/// A drain (<c>Drain()</c>) that the kernel stopped part-way. The elements it had already taken
+/// out of the map are in <see cref="Taken"/>: they are no longer in the map, so they are not lost.
+/// </summary>
+/// <typeparam name="TKey">The map's key type.</typeparam>
+/// <typeparam name="TValue">The map's value type (an array of per-CPU values for per-CPU maps).</typeparam>
+public class BpfDrainException<TKey, TValue> : BpfException
+{
+    /// <summary>Creates the exception for a drain that took <paramref name="taken"/> before the kernel refused with <paramref name="errno"/>.</summary>
+    public BpfDrainException(BpfErrno errno, string mapName, KeyValuePair<TKey, TValue>[] taken)
+        : base(errno, $"drain (lookup and delete; {taken?.Length ?? 0} elements taken before the failure, in Taken)", mapName, hint: null)
+    {
+        ArgumentNullException.ThrowIfNull(taken);
+        Taken = taken;
+    }
+
+    /// <summary>Creates the exception for a drain stopped by <paramref name="innerException"/> (the handle disposed meanwhile, say) after it took <paramref name="taken"/>.</summary>
+    public BpfDrainException(string mapName, KeyValuePair<TKey, TValue>[] taken, Exception innerException)
+        : base($"The drain of map '{mapName}' stopped after taking {taken?.Length ?? 0} elements (they are in Taken): {innerException?.Message}", innerException!)
+    {
+        ArgumentNullException.ThrowIfNull(taken);
+        Taken = taken;
+    }
+
+    /// <inheritdoc />
+    public BpfDrainException()
+    {
+        Taken = [];
+    }
+
+    /// <inheritdoc />
+    public BpfDrainException(string message)
+        : base(message)
+    {
+        Taken = [];
+    }
+
+    /// <inheritdoc />
+    public BpfDrainException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+        Taken = [];
+    }
+
+    /// <summary>The elements taken out of the map before the failure, in kernel order.</summary>
+    public IReadOnlyList<KeyValuePair<TKey, TValue>> Taken { get; }
 }
 
 /// <summary>

@@ -149,7 +149,10 @@ public abstract class BpfMap : IDisposable
     /// the element, atomically (<c>BPF_MAP_LOOKUP_AND_DELETE_ELEM</c>): nothing a BPF program
     /// writes to the element in between is lost. The kernel has it for the hash maps
     /// (<see cref="BpfMapType.Hash"/>, <see cref="BpfMapType.PerCpuHash"/>, <see cref="BpfMapType.LruHash"/>,
-    /// <see cref="BpfMapType.LruPerCpuHash"/>; Linux 5.14) and answers <see cref="BpfErrno.ENOTSUPP"/> for other types.
+    /// <see cref="BpfMapType.LruPerCpuHash"/>; Linux 5.14), stack trace maps, and queues and
+    /// stacks (a pop: pass an empty key); every other type answers <see cref="BpfErrno.ENOTSUPP"/>.
+    /// The emulated runtime has no elements in queues and stacks (their element operations answer
+    /// <see cref="BpfErrno.ENOTSUPP"/>).
     /// </summary>
     /// <returns><see cref="BpfErrno.None"/>, or the kernel's error (<see cref="BpfErrno.ENOENT"/> when absent).</returns>
     /// <exception cref="ArgumentException">A span does not have the map's key or value size.</exception>
@@ -295,8 +298,8 @@ public abstract class BpfMap : IDisposable
             // Installs the closed cache even when none was created, so that a lookup that passed
             // the disposed check before this close cannot create a fresh cache and leak into it.
             Interlocked.Exchange(ref _innerMaps, InnerMapCache.Closed)?.Clear();
-            // The handle's reference on the mapping: views keep theirs, so their memory stays mapped.
-            Interlocked.Exchange(ref _mappedValues, MappedValues.Closed)?.Release();
+            // The mapping belongs to its views, which keep it after the handle; no new view now.
+            Interlocked.Exchange(ref _mappedValues, MappedValues.Closed);
             CloseCore();
         }
     }
@@ -323,38 +326,44 @@ public abstract class BpfMap : IDisposable
 
     /// <summary>
     /// A reference on the values of a <see cref="BpfMapFlags.Mmapable"/> array mapped into the
-    /// process (<c>mmap</c> of the fd on first use, kept until the handle and every reference are
-    /// released); pair it with <see cref="MappedValues.Release"/>.
+    /// process; pair it with <see cref="MappedValues.Release"/>. The mapping belongs to its
+    /// references alone: the handle only remembers it, so that views taken at the same time share
+    /// one mapping, and the memory is unmapped (letting the kernel freeze or free the map) when
+    /// the last reference goes, whether or not the handle is still open. A later call maps again.
     /// </summary>
     /// <exception cref="ObjectDisposedException">The handle is disposed.</exception>
     /// <exception cref="BpfException">The map cannot be mapped: not an array created with <see cref="BpfMapFlags.Mmapable"/>, created with <see cref="BpfMapFlags.RdOnlyProg"/>, or opened read-only.</exception>
     internal MappedValues AcquireMappedValues()
     {
-        ThrowIfDisposed();
-        MappedValues? mapped = Volatile.Read(ref _mappedValues);
-        if (mapped is null)
+        while (true)
         {
+            ThrowIfDisposed();
+            MappedValues? current = Volatile.Read(ref _mappedValues);
+            if (ReferenceEquals(current, MappedValues.Closed))
+            {
+                ThrowDisposed();
+            }
+
+            if (current is not null && current.TryAddReference())
+            {
+                return current;
+            }
+
+            // None yet, or its last view is gone (and it is unmapped): map anew. Two threads may
+            // do so at once, or a close may come between: the loser gives its mapping back and looks again.
             BpfErrno errno = MapValuesCore(out MappedValues? created);
             if (errno != BpfErrno.None)
             {
                 throw new BpfException(errno, "mmap", Name, MmapHint(errno));
             }
 
-            // Two threads may map at once: one mapping wins, the other is given back. A close that
-            // came first left the closed stand-in, which refuses the reference below.
-            mapped = Interlocked.CompareExchange(ref _mappedValues, created, null) ?? created!;
-            if (!ReferenceEquals(mapped, created))
+            if (ReferenceEquals(Interlocked.CompareExchange(ref _mappedValues, created, current), current))
             {
-                created!.Release();
+                return created!;
             }
-        }
 
-        if (!mapped.TryAddReference())
-        {
-            ThrowDisposed();
+            created!.Release();
         }
-
-        return mapped;
     }
 
     private string? MmapHint(BpfErrno errno) => errno switch

@@ -10,9 +10,9 @@ namespace MapGen;
 /// them out.
 /// </summary>
 /// <remarks>
-/// Reference counted: the handle that mapped the values holds one reference and every
-/// <see cref="BpfArrayView{T}"/> one more, so the memory stays mapped until the last of them lets
-/// go, whatever order they are disposed in. There is deliberately no finalizer: a span taken from a
+/// Reference counted, one reference per <see cref="BpfArrayView{T}"/> (the first is the creator's),
+/// so the memory stays mapped until the last view lets go, whatever happens to the map's handle
+/// meanwhile; then it is unmapped at once. There is deliberately no finalizer: a span taken from a
 /// view does not keep the view reachable, so unmapping when the view is collected could pull memory
 /// from under code still using the span. An undisposed view keeps its mapping until the process ends.
 /// </remarks>

@@ -56,7 +56,7 @@ public sealed class BadInputTests
         ObjectDisposedException none = Assert.Throws<ObjectDisposedException>(() => default(Counters).Lookup(1));
         Assert.Contains("it is default", none.Message, StringComparison.Ordinal);
         Assert.Throws<ObjectDisposedException>(() => default(FlowTable).Drain());
-        Assert.Throws<ObjectDisposedException>(() => default(SharedCounters).CreateView());
+        Assert.Throws<ObjectDisposedException>(() => default(MappedCounters).CreateView());
 
         BpfRuntime gone = Runtime(kind);
         gone.Dispose();

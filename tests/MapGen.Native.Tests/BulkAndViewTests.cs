@@ -71,11 +71,85 @@ public sealed class BulkAndViewTests
     }
 
     [Fact]
+    public async Task A_handle_disposed_during_a_drain_loses_no_element()
+    {
+        using BpfRuntime rt = Kernel.Runtime();
+        FlowTable flows = FlowTable.Create(rt);
+        // A second handle counts what the drain leaves.
+        using BpfMap counting = flows.Map.Duplicate();
+        FlowKey[] keys = Enumerable.Range(0, 65_536).Select(i => Flow((uint)i)).ToArray();
+        flows.UpdateBatch(keys, keys.Select(k => Stats(k.SrcIp)).ToArray());
+
+        var drainer = Task.Run(() =>
+        {
+            try
+            {
+                return flows.Drain().Length;
+            }
+            catch (BpfDrainException<FlowKey, FlowStats> e)
+            {
+                return e.Taken.Count;
+            }
+            catch (ObjectDisposedException)
+            {
+                // Disposed before the drain began: it took nothing.
+                return 0;
+            }
+        }, TestContext.Current.CancellationToken);
+        await Task.Delay(5, TestContext.Current.CancellationToken);
+        flows.Dispose();
+        int drained = await drainer;
+
+        int left = KeyEnumeration.WalkKeys(counting).Count();
+        Assert.Equal(65_536, drained + left);
+    }
+
+    [Fact]
+    public void Lookup_and_delete_with_an_empty_key_pops_a_queue()
+    {
+        using BpfRuntime rt = Kernel.Runtime();
+        using BpfMap queue = Bytes.Create(rt, BpfMapType.Queue, 0, 4, 4);
+        Assert.Equal(BpfErrno.None, queue.TryUpdate([], Bytes.U32(7)));
+        Assert.Equal(BpfErrno.None, queue.TryUpdate(default, Bytes.U32(8)));
+        byte[] value = new byte[4];
+        Assert.Equal(BpfErrno.None, queue.TryLookupAndDelete([], value));
+        Assert.Equal(7u, Bytes.ReadU32(value));
+        Assert.Equal(BpfErrno.None, queue.TryLookupAndDelete(default, value));
+        Assert.Equal(8u, Bytes.ReadU32(value));
+        Assert.Equal(BpfErrno.ENOENT, queue.TryLookupAndDelete([], value));
+    }
+
+    [Fact]
+    public void The_mapping_goes_with_the_last_view_while_the_handle_stays_open()
+    {
+        using BpfRuntime rt = Kernel.Runtime();
+        using MappedCounters counters = MappedCounters.Create(rt);
+        int before = MappedMaps();
+        BpfContiguousArrayView<ulong> first = counters.CreateView();
+        BpfContiguousArrayView<ulong> second = counters.CreateView();
+        // Views taken together share one mapping.
+        Assert.Equal(before + 1, MappedMaps());
+        first[1] = 5;
+        first.Dispose();
+        Assert.Equal(5UL, second[1]);
+        second.Dispose();
+        Assert.Equal(before, MappedMaps());
+
+        using BpfContiguousArrayView<ulong> again = counters.CreateView();
+        Assert.Equal(5UL, again[1]);
+        Assert.Equal(before + 1, MappedMaps());
+    }
+
+    /// <summary>The bpf maps mapped into this process (<c>/proc/self/maps</c> names their file <c>anon_inode:bpf-map</c>).</summary>
+    private static int MappedMaps() =>
+        File.ReadLines("/proc/self/maps").Count(line => line.EndsWith("anon_inode:bpf-map", StringComparison.Ordinal));
+
+    [Fact]
     public void A_view_reads_and_writes_the_kernels_pages_which_bpftool_sees()
     {
         string bpftool = Kernel.RequireTool("bpftool");
         using BpfRuntime rt = Kernel.Runtime();
-        using SharedCounters counters = SharedCounters.Create(rt);
+        using MappedCounters counters = MappedCounters.Create(rt);
         using BpfContiguousArrayView<ulong> view = counters.CreateView();
         Assert.Equal(64, view.Span.Length);
 
@@ -98,7 +172,7 @@ public sealed class BulkAndViewTests
     {
         Kernel.RequireSysAdmin();
         using BpfRuntime rt = Kernel.Runtime();
-        SharedCounters counters = SharedCounters.Create(rt);
+        MappedCounters counters = MappedCounters.Create(rt);
         uint id = counters.Map.Id;
         BpfContiguousArrayView<ulong> first = counters.CreateView();
         BpfContiguousArrayView<ulong> second = counters.CreateView();
@@ -106,7 +180,7 @@ public sealed class BulkAndViewTests
 
         // No fd is left, yet the kernel keeps the map for the mapping: the memory is still its values.
         first[7] = 77;
-        using (SharedCounters reopened = SharedCounters.FromMap(rt.OpenById(id)))
+        using (MappedCounters reopened = MappedCounters.FromMap(rt.OpenById(id)))
         {
             Assert.Equal(77UL, reopened.Lookup(7));
         }

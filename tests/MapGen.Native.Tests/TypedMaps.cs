@@ -241,21 +241,21 @@ internal readonly struct FlowTable : IBpfMap<FlowTable>
     static FlowTable IBpfMap<FlowTable>.Wrap(BpfMap map) => new(map);
 }
 
-//   [BpfMap(Array, MaxEntries = 64, Value = typeof(ulong), Flags = BpfMapFlags.Mmapable)] partial struct SharedCounters;
-internal readonly struct SharedCounters : IBpfMap<SharedCounters>
+//   [BpfMap(Array, MaxEntries = 64, Value = typeof(ulong), Flags = BpfMapFlags.Mmapable)] partial struct MappedCounters;
+internal readonly struct MappedCounters : IBpfMap<MappedCounters>
 {
-    private const string TypeName = nameof(SharedCounters);
+    private const string TypeName = nameof(MappedCounters);
     private readonly BpfMap? _map;
 
-    private SharedCounters(BpfMap map) => _map = map;
+    private MappedCounters(BpfMap map) => _map = map;
 
-    public static BpfMapSpec Spec { get; } = new("shared_counters", BpfMapType.Array, 4, 8, 64, BpfMapFlags.Mmapable);
+    public static BpfMapSpec Spec { get; } = new("mapped_counters", BpfMapType.Array, 4, 8, 64, BpfMapFlags.Mmapable);
 
     public BpfMap Map => MapOperations.Live(_map, TypeName);
 
-    public static SharedCounters Create(BpfRuntime runtime) => new(MapOperations.Create(runtime, Spec));
+    public static MappedCounters Create(BpfRuntime runtime) => new(MapOperations.Create(runtime, Spec));
 
-    public static SharedCounters FromMap(BpfMap map) => new(MapOperations.FromMap(map, Spec));
+    public static MappedCounters FromMap(BpfMap map) => new(MapOperations.FromMap(map, Spec));
 
     public ulong Lookup(in uint key) => DataMapOperations.Lookup<uint, U32Codec, ulong, U64Codec>(_map, TypeName, in key);
 
@@ -268,7 +268,7 @@ internal readonly struct SharedCounters : IBpfMap<SharedCounters>
 
     public void Dispose() => _map?.Dispose();
 
-    static SharedCounters IBpfMap<SharedCounters>.Wrap(BpfMap map) => new(map);
+    static MappedCounters IBpfMap<MappedCounters>.Wrap(BpfMap map) => new(map);
 }
 
 // The C# declarations of Interop/array_of_devmaps.bpf.c:

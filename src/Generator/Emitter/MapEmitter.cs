@@ -174,6 +174,9 @@ internal static class MapEmitter
             w.Line();
             w.Doc(DrainDoc);
             w.Line($"{access} global::System.Collections.Generic.KeyValuePair<{k}, {v}>[] Drain() => {DataOps}.Drain<{kv}>({Handle}, {name});");
+            w.Line();
+            w.Doc(DrainToDoc);
+            w.Line($"{access} int DrainTo(global::System.Collections.Generic.ICollection<global::System.Collections.Generic.KeyValuePair<{k}, {v}>> destination) => {DataOps}.DrainTo<{kv}>({Handle}, {name}, destination);");
         }
 
         if (model.HasMmapView)
@@ -192,7 +195,10 @@ internal static class MapEmitter
         "<c>BPF_MAP_UPDATE_BATCH</c>: a system call for many elements, not one each). Throws <see cref=\"global::MapGen.BpfBatchException\"/> naming the element the kernel refused; those before it were written.";
 
     private const string DrainDoc =
-        "Takes every element out of the map, each looked up and deleted atomically (<c>BPF_MAP_LOOKUP_AND_DELETE_BATCH</c>), so no update a BPF program makes before an element is taken is lost. Elements added meanwhile may stay for the next drain.";
+        "Takes every element out of the map, each looked up and deleted atomically (<c>BPF_MAP_LOOKUP_AND_DELETE_BATCH</c>), so no update a BPF program makes before an element is taken is lost. Elements added meanwhile may stay for the next drain. A drain stopped part-way throws <see cref=\"global::MapGen.BpfDrainException{TKey, TValue}\"/> with the elements already taken.";
+
+    private const string DrainToDoc =
+        "As <c>Drain()</c>, adding each element to <paramref name=\"destination\"/> as soon as it is out of the map; returns how many. A drain stopped part-way throws, with the elements already taken in <paramref name=\"destination\"/>.";
 
     private static void EmitPerCpuMembers(SourceWriter w, MapModel model)
     {
@@ -222,6 +228,9 @@ internal static class MapEmitter
             w.Line();
             w.Doc(DrainDoc);
             w.Line($"{access} global::System.Collections.Generic.KeyValuePair<{k}, {v}[]>[] Drain() => {DataOps}.DrainPerCpu<{kv}>({Handle}, {name});");
+            w.Line();
+            w.Doc(DrainToDoc);
+            w.Line($"{access} int DrainTo(global::System.Collections.Generic.ICollection<global::System.Collections.Generic.KeyValuePair<{k}, {v}[]>> destination) => {DataOps}.DrainToPerCpu<{kv}>({Handle}, {name}, destination);");
         }
     }
 

@@ -128,7 +128,7 @@ public static partial class DataMapOperations
                 while (offset < count)
                 {
                     int remaining = count - offset;
-                    BpfErrno errno = live.DeleteBatch(keyBytes.AsSpan(offset * TKeyCodec.Size, remaining * TKeyCodec.Size), remaining, out int done);
+                    BpfErrno errno = DeleteChunk(live, keyBytes.AsSpan(offset * TKeyCodec.Size, remaining * TKeyCodec.Size), remaining, out int done, deleted, start + offset, keys.Length);
                     deleted += done;
                     if (errno == BpfErrno.None)
                     {
@@ -137,7 +137,7 @@ public static partial class DataMapOperations
 
                     if (errno != BpfErrno.ENOENT)
                     {
-                        throw new BpfBatchException(errno, "batch delete", live.Name, start + offset + done, keys.Length, hint: null);
+                        throw new BpfBatchException(errno, "batch delete", live.Name, start + offset + done, deleted, keys.Length, hint: null);
                     }
 
                     offset += done + 1;
@@ -157,39 +157,86 @@ public static partial class DataMapOperations
     /// where the kernel has them), so nothing a BPF program adds to an element before it is taken
     /// is lost. Elements added while the drain runs may stay for the next one.
     /// </summary>
-    /// <returns>The elements taken, in kernel order. If the kernel fails part-way, the elements taken before are returned (they are out of the map) and the next drain reports the error.</returns>
-    /// <exception cref="BpfException">The kernel refused before any element was taken.</exception>
+    /// <returns>The elements taken, in kernel order.</returns>
+    /// <exception cref="BpfDrainException{TKey, TValue}">The kernel (or a concurrent dispose) stopped the drain; the elements taken before are in its <c>Taken</c>.</exception>
     public static KeyValuePair<TKey, TValue>[] Drain<TKey, TKeyCodec, TValue, TValueCodec>(BpfMap? map, string mapName)
         where TKeyCodec : IBpfCodec<TKey>
         where TValueCodec : IBpfCodec<TValue>
     {
         BpfMap live = MapOperations.Live(map, mapName);
-        CheckSizes(live, TKeyCodec.Size, TValueCodec.Size);
-        var taken = new List<KeyValuePair<TKey, TValue>>();
-        BpfErrno errno = live.Drain((keys, values, count) =>
-        {
-            for (int i = 0; i < count; i++)
-            {
-                taken.Add(new KeyValuePair<TKey, TValue>(
-                    TKeyCodec.Read(keys.Slice(i * TKeyCodec.Size, TKeyCodec.Size)),
-                    TValueCodec.Read(values.Slice(i * TValueCodec.Size, TValueCodec.Size))));
-            }
-        });
-        return Taken(live, errno, taken);
+        return Collect<TKey, TValue>(live, taken => Take<TKey, TKeyCodec, TValue, TValueCodec>(live, taken));
+    }
+
+    /// <summary>
+    /// As <see cref="Drain"/>, adding each element to <paramref name="destination"/> as soon as it
+    /// is out of the map: nothing is lost even when the drain fails part-way, and nothing is
+    /// copied to an array.
+    /// </summary>
+    /// <returns>How many elements were taken.</returns>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> is read-only.</exception>
+    /// <exception cref="BpfException">The kernel stopped the drain; the elements taken before are in <paramref name="destination"/>.</exception>
+    public static int DrainTo<TKey, TKeyCodec, TValue, TValueCodec>(BpfMap? map, string mapName, ICollection<KeyValuePair<TKey, TValue>> destination)
+        where TKeyCodec : IBpfCodec<TKey>
+        where TValueCodec : IBpfCodec<TValue>
+    {
+        CheckDestination(destination);
+        BpfMap live = MapOperations.Live(map, mapName);
+        int before = destination.Count;
+        BpfErrno errno = Take<TKey, TKeyCodec, TValue, TValueCodec>(live, destination);
+        int taken = destination.Count - before;
+        return errno == BpfErrno.None ? taken : throw DrainFailed(live, errno, taken);
     }
 
     /// <summary>As <see cref="Drain"/>, for a per-CPU map: each element with one value per possible CPU.</summary>
-    /// <exception cref="BpfException">The kernel refused before any element was taken.</exception>
+    /// <exception cref="BpfDrainException{TKey, TValue}">The kernel (or a concurrent dispose) stopped the drain; the elements taken before are in its <c>Taken</c>.</exception>
     public static KeyValuePair<TKey, TValue[]>[] DrainPerCpu<TKey, TKeyCodec, TValue, TValueCodec>(BpfMap? map, string mapName)
         where TKeyCodec : IBpfCodec<TKey>
         where TValueCodec : IBpfCodec<TValue>
     {
         BpfMap live = MapOperations.Live(map, mapName);
+        return Collect<TKey, TValue[]>(live, taken => TakePerCpu<TKey, TKeyCodec, TValue, TValueCodec>(live, taken));
+    }
+
+    /// <summary>As <see cref="DrainTo"/>, for a per-CPU map.</summary>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> is read-only.</exception>
+    /// <exception cref="BpfException">The kernel stopped the drain; the elements taken before are in <paramref name="destination"/>.</exception>
+    public static int DrainToPerCpu<TKey, TKeyCodec, TValue, TValueCodec>(BpfMap? map, string mapName, ICollection<KeyValuePair<TKey, TValue[]>> destination)
+        where TKeyCodec : IBpfCodec<TKey>
+        where TValueCodec : IBpfCodec<TValue>
+    {
+        CheckDestination(destination);
+        BpfMap live = MapOperations.Live(map, mapName);
+        int before = destination.Count;
+        BpfErrno errno = TakePerCpu<TKey, TKeyCodec, TValue, TValueCodec>(live, destination);
+        int taken = destination.Count - before;
+        return errno == BpfErrno.None ? taken : throw DrainFailed(live, errno, taken);
+    }
+
+    /// <summary>The drain, each element decoded into <paramref name="destination"/> as it comes out of the map.</summary>
+    private static BpfErrno Take<TKey, TKeyCodec, TValue, TValueCodec>(BpfMap live, ICollection<KeyValuePair<TKey, TValue>> destination)
+        where TKeyCodec : IBpfCodec<TKey>
+        where TValueCodec : IBpfCodec<TValue>
+    {
+        CheckSizes(live, TKeyCodec.Size, TValueCodec.Size);
+        return live.Drain((keys, values, count) =>
+        {
+            for (int i = 0; i < count; i++)
+            {
+                destination.Add(new KeyValuePair<TKey, TValue>(
+                    TKeyCodec.Read(keys.Slice(i * TKeyCodec.Size, TKeyCodec.Size)),
+                    TValueCodec.Read(values.Slice(i * TValueCodec.Size, TValueCodec.Size))));
+            }
+        });
+    }
+
+    private static BpfErrno TakePerCpu<TKey, TKeyCodec, TValue, TValueCodec>(BpfMap live, ICollection<KeyValuePair<TKey, TValue[]>> destination)
+        where TKeyCodec : IBpfCodec<TKey>
+        where TValueCodec : IBpfCodec<TValue>
+    {
         int cpus = live.Runtime.PossibleCpus;
         int stride = (int)BpfMapRules.RoundUp8((uint)TValueCodec.Size);
         CheckSizes(live, TKeyCodec.Size, stride * cpus);
-        var taken = new List<KeyValuePair<TKey, TValue[]>>();
-        BpfErrno errno = live.Drain((keys, values, count) =>
+        return live.Drain((keys, values, count) =>
         {
             for (int i = 0; i < count; i++)
             {
@@ -200,10 +247,9 @@ public static partial class DataMapOperations
                     perCpu[cpu] = TValueCodec.Read(element.Slice(cpu * stride, TValueCodec.Size));
                 }
 
-                taken.Add(new KeyValuePair<TKey, TValue[]>(TKeyCodec.Read(keys.Slice(i * TKeyCodec.Size, TKeyCodec.Size)), perCpu));
+                destination.Add(new KeyValuePair<TKey, TValue[]>(TKeyCodec.Read(keys.Slice(i * TKeyCodec.Size, TKeyCodec.Size)), perCpu));
             }
         });
-        return Taken(live, errno, taken);
     }
 
     /// <summary>
@@ -247,16 +293,67 @@ public static partial class DataMapOperations
 
     private static void WriteChunk(BpfMap live, ReadOnlySpan<byte> keys, ReadOnlySpan<byte> values, int count, int start, int total)
     {
-        BpfErrno errno = live.UpdateBatch(keys, values, count, BpfUpdateFlags.Any, out int written);
+        BpfErrno errno;
+        int written;
+        try
+        {
+            errno = live.UpdateBatch(keys, values, count, BpfUpdateFlags.Any, out written);
+        }
+        catch (ObjectDisposedException e) when (start > 0)
+        {
+            throw new ObjectDisposedException($"Map '{live.Name}' was disposed during a batch update, after {start} of its {total} elements were written.", e);
+        }
+
         if (errno != BpfErrno.None)
         {
-            throw new BpfBatchException(errno, "batch update", live.Name, start + written, total, UpdateHint(errno, live, BpfUpdateFlags.Any));
+            throw new BpfBatchException(errno, "batch update", live.Name, start + written, start + written, total, UpdateHint(errno, live, BpfUpdateFlags.Any));
         }
     }
 
-    /// <summary>The drained elements, or the exception when the drain failed before taking any.</summary>
-    private static T[] Taken<T>(BpfMap live, BpfErrno errno, List<T> taken) =>
-        errno == BpfErrno.None || taken.Count > 0 ? taken.ToArray() : throw new BpfException(errno, "drain (lookup and delete)", live.Name);
+    private static BpfErrno DeleteChunk(BpfMap live, ReadOnlySpan<byte> keys, int count, out int deleted, int deletedBefore, int start, int total)
+    {
+        try
+        {
+            return live.DeleteBatch(keys, count, out deleted);
+        }
+        catch (ObjectDisposedException e) when (start > 0)
+        {
+            throw new ObjectDisposedException($"Map '{live.Name}' was disposed during a batch delete, after {start} of its {total} keys were handled ({deletedBefore} deleted).", e);
+        }
+    }
+
+    private static void CheckDestination<T>(ICollection<T> destination)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        if (destination.IsReadOnly)
+        {
+            throw new ArgumentException("The destination of a drain is read-only: the elements taken could not be kept.", nameof(destination));
+        }
+    }
+
+    private static BpfException DrainFailed(BpfMap live, BpfErrno errno, int taken) =>
+        new(errno, "drain (lookup and delete)", live.Name,
+            taken == 0 ? null : $"The {taken} elements taken before the failure are in the destination.");
+
+    /// <summary>
+    /// A drain into a new list, as an array; when it fails (the kernel, or a dispose on another
+    /// thread part-way), the exception carries the elements taken so far.
+    /// </summary>
+    private static KeyValuePair<TKey, TValue>[] Collect<TKey, TValue>(BpfMap live, Func<ICollection<KeyValuePair<TKey, TValue>>, BpfErrno> take)
+    {
+        var taken = new List<KeyValuePair<TKey, TValue>>();
+        BpfErrno errno;
+        try
+        {
+            errno = take(taken);
+        }
+        catch (ObjectDisposedException e) when (taken.Count > 0)
+        {
+            throw new BpfDrainException<TKey, TValue>(live.Name, taken.ToArray(), e);
+        }
+
+        return errno == BpfErrno.None ? taken.ToArray() : throw new BpfDrainException<TKey, TValue>(errno, live.Name, taken.ToArray());
+    }
 
     private static void CheckSizes(BpfMap map, int keySize, int userValueSize)
     {

@@ -141,7 +141,7 @@ public static class OuterMapOperations
 
         if (errno != BpfErrno.None)
         {
-            throw new BpfBatchException(errno, "batch update", live.Name, written, keys.Length, OuterUpdateHint(errno, live, BpfUpdateFlags.Any));
+            throw new BpfBatchException(errno, "batch update", live.Name, written, written, keys.Length, OuterUpdateHint(errno, live, BpfUpdateFlags.Any));
         }
     }
 

@@ -116,7 +116,7 @@ internal sealed class EmulatedMap : BpfMap
     {
         ThrowIfRuntimeDisposed();
         mapped = null;
-        return _canRead && _canWrite ? _map.MapValues(out mapped) : BpfErrno.EACCES;
+        return _canRead && _canWrite ? _runtime.MapValues(_map, out mapped) : BpfErrno.EACCES;
     }
 
     /// <summary>

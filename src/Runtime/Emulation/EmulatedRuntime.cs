@@ -144,6 +144,47 @@ internal sealed class EmulatedRuntime : BpfRuntime
         }
     }
 
+    /// <summary>
+    /// Maps <paramref name="map"/>'s values; as in the kernel (where the mapping holds the map's
+    /// file), the mapping holds the map object until it is unmapped, so the map can still be
+    /// opened by ID while only a view is left of it.
+    /// </summary>
+    internal BpfErrno MapValues(KernelMap map, out MappedValues? mapped)
+    {
+        lock (_gate)
+        {
+            ThrowIfDisposed();
+            BpfErrno errno = map.MapValues(out MappedValues? storage);
+            if (errno != BpfErrno.None)
+            {
+                mapped = null;
+                return errno;
+            }
+
+            map.References++;
+            mapped = new HeldValues(this, map, storage!);
+            return BpfErrno.None;
+        }
+    }
+
+    /// <summary>A map's mapped storage that holds a reference on the map object until unmapped.</summary>
+    private sealed unsafe class HeldValues(EmulatedRuntime runtime, KernelMap map, MappedValues storage)
+        : MappedValues(storage.Address, storage.Length)
+    {
+        protected override void Unmap()
+        {
+            storage.Release();
+            lock (runtime._gate)
+            {
+                // A disposed runtime dropped its maps already.
+                if (!runtime.IsDisposed)
+                {
+                    runtime.ReleaseLocked(map);
+                }
+            }
+        }
+    }
+
     internal void Close(int fd, OpenFile file)
     {
         lock (_gate)

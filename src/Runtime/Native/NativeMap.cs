@@ -107,8 +107,32 @@ internal sealed class NativeMap : BpfMap
         }
     }
 
-    private protected override BpfErrno LookupAndDeleteCore(ReadOnlySpan<byte> key, Span<byte> value) =>
-        ElementCall(BpfCommand.MapLookupAndDeleteElem, ref MemoryMarshal.GetReference(key), ref MemoryMarshal.GetReference(value), 0);
+    private protected override unsafe BpfErrno LookupAndDeleteCore(ReadOnlySpan<byte> key, Span<byte> value)
+    {
+        bool added = false;
+        try
+        {
+            _handle.DangerousAddRef(ref added);
+            // As the other element calls: an empty span pins as a null pointer, which a map
+            // without keys (a queue, a stack) needs.
+            fixed (byte* k = key)
+            fixed (byte* v = value)
+            {
+                MapElemAttr attr = default;
+                attr.MapFd = (uint)_handle.Fd;
+                attr.Key = (ulong)k;
+                attr.Value = (ulong)v;
+                return BpfSyscall.InvokeElement(BpfCommand.MapLookupAndDeleteElem, ref attr);
+            }
+        }
+        finally
+        {
+            if (added)
+            {
+                _handle.DangerousRelease();
+            }
+        }
+    }
 
     private protected override BpfErrno PinCore(string path)
     {
@@ -421,49 +445,75 @@ internal sealed class NativeMap : BpfMap
     /// <c>BPF_MAP_LOOKUP_AND_DELETE_BATCH</c> chunk after chunk, the cursor moving forward bucket by
     /// bucket; single lookup-and-deletes where the kernel has no such batch for the map type.
     /// </summary>
-    private protected override BpfErrno DrainCore(DrainedChunk onChunk)
+    private protected override unsafe BpfErrno DrainCore(DrainedChunk onChunk)
     {
         if (!KernelFeatures.BatchCommands)
         {
             return base.DrainCore(onChunk);
         }
 
-        var buffers = new BatchBuffers(this);
-        bool started = false;
-        while (true)
+        bool added = false;
+        try
         {
-            int count = buffers.Capacity;
-            BpfErrno errno = LookupBatch(started ? buffers.Cursor : default, buffers.NextCursor, buffers.Keys, buffers.Values, ref count, andDelete: true);
-            if (!started && KernelFeatures.MeansNoBatch(errno))
+            // One reference for the whole drain: a Dispose on another thread closes the fd only
+            // after it, so no chunk the kernel has taken out of the map is dropped on the way.
+            _handle.DangerousAddRef(ref added);
+            var buffers = new BatchBuffers(this);
+            bool started = false;
+            while (true)
             {
-                // No such batch for the type (the fd's rights were checked first): key by key.
-                return base.DrainCore(onChunk);
-            }
+                int count = buffers.Capacity;
+                BpfErrno errno;
+                fixed (byte* i = buffers.Cursor)
+                fixed (byte* o = buffers.NextCursor)
+                fixed (byte* k = buffers.Keys)
+                fixed (byte* v = buffers.Values)
+                {
+                    errno = BatchCall(BpfCommand.MapLookupAndDeleteBatch, started ? i : null, o, k, v, ref count, 0);
+                }
 
-            if (errno == BpfErrno.ENOSPC && count == 0)
+                if (!started && KernelFeatures.MeansNoBatch(errno))
+                {
+                    // No such batch for the type (the fd's rights were checked first): key by key.
+                    return base.DrainCore(onChunk);
+                }
+
+                if (errno == BpfErrno.ENOSPC && count == 0)
+                {
+                    // A bucket holds more elements than the buffers; nothing was deleted. Grow and ask again.
+                    buffers.Grow();
+                    continue;
+                }
+
+                // A refusal before the kernel starts leaves the count as it was; any later error
+                // comes with the count of elements it had already taken out: hand those over.
+                bool refusedUpFront = errno is BpfErrno.EINVAL or BpfErrno.EPERM or BpfErrno.EBADF or BpfErrno.EFAULT
+                    || KernelFeatures.MeansNoBatch(errno);
+                if (count > 0 && !refusedUpFront)
+                {
+                    onChunk(buffers.Keys.AsSpan(0, count * KeySize), buffers.Values.AsSpan(0, count * UserValueSize), count);
+                }
+
+                if (errno is not (BpfErrno.None or BpfErrno.ENOENT))
+                {
+                    return errno;
+                }
+
+                if (errno == BpfErrno.ENOENT || count == 0)
+                {
+                    return BpfErrno.None;
+                }
+
+                buffers.Advance();
+                started = true;
+            }
+        }
+        finally
+        {
+            if (added)
             {
-                // A bucket holds more elements than the buffers; nothing was deleted. Grow and ask again.
-                buffers.Grow();
-                continue;
+                _handle.DangerousRelease();
             }
-
-            if (errno is not (BpfErrno.None or BpfErrno.ENOENT))
-            {
-                return errno;
-            }
-
-            if (count > 0)
-            {
-                onChunk(buffers.Keys.AsSpan(0, count * KeySize), buffers.Values.AsSpan(0, count * UserValueSize), count);
-            }
-
-            if (errno == BpfErrno.ENOENT || count == 0)
-            {
-                return BpfErrno.None;
-            }
-
-            buffers.Advance();
-            started = true;
         }
     }
 
@@ -612,17 +662,7 @@ internal sealed class NativeMap : BpfMap
         try
         {
             _handle.DangerousAddRef(ref added);
-            MapBatchAttr attr = default;
-            attr.InBatch = (ulong)inBatch;
-            attr.OutBatch = (ulong)outBatch;
-            attr.Keys = (ulong)keys;
-            attr.Values = (ulong)values;
-            attr.Count = (uint)count;
-            attr.MapFd = (uint)_handle.Fd;
-            attr.ElemFlags = elemFlags;
-            BpfErrno errno = BpfSyscall.Batch(command, ref attr);
-            count = (int)attr.Count;
-            return errno;
+            return BatchCall(command, inBatch, outBatch, keys, values, ref count, elemFlags);
         }
         finally
         {
@@ -631,6 +671,22 @@ internal sealed class NativeMap : BpfMap
                 _handle.DangerousRelease();
             }
         }
+    }
+
+    /// <summary>One <c>BPF_MAP_*_BATCH</c> call; the caller holds a reference on the handle.</summary>
+    private unsafe BpfErrno BatchCall(BpfCommand command, byte* inBatch, byte* outBatch, byte* keys, byte* values, ref int count, ulong elemFlags)
+    {
+        MapBatchAttr attr = default;
+        attr.InBatch = (ulong)inBatch;
+        attr.OutBatch = (ulong)outBatch;
+        attr.Keys = (ulong)keys;
+        attr.Values = (ulong)values;
+        attr.Count = (uint)count;
+        attr.MapFd = (uint)_handle.Fd;
+        attr.ElemFlags = elemFlags;
+        BpfErrno errno = BpfSyscall.Batch(command, ref attr);
+        count = (int)attr.Count;
+        return errno;
     }
 
     private void CheckBatchBuffers(int keyBytes, int valueBytes, int count)

@@ -56,21 +56,39 @@ public sealed class ArrayViewTests : IDisposable
     public void A_view_outlives_the_handle_it_came_from_and_refuses_access_once_disposed()
     {
         SharedCounters counters = SharedCounters.Create(_runtime);
-        using SharedCounters other = FromId(counters);
+        uint id = counters.Map.Id;
         BpfContiguousArrayView<ulong> view = counters.CreateView();
         counters.Dispose();
 
-        // The lease keeps the mapping: the view still reads and writes the map.
+        // The lease keeps the mapping, and with it the map, as in the kernel: no fd is left, yet
+        // the view still reads and writes the map, which can be opened by ID.
         view[1] = 11;
-        Assert.Equal(11ul, other.Lookup(1));
+        using (SharedCounters reopened = FromId(id))
+        {
+            Assert.Equal(11ul, reopened.Lookup(1));
+        }
+
         Assert.Throws<ObjectDisposedException>(() => counters.CreateView());
 
         view.Dispose();
         view.Dispose();
         Assert.True(view.IsDisposed);
+        // The last view let go of the map: nothing holds it any more.
+        Assert.Equal(BpfErrno.ENOENT, _runtime.TryOpenById(id, out _));
         Assert.Throws<ObjectDisposedException>(() => view[1]);
         Assert.Throws<ObjectDisposedException>(() => view.Span.Length);
         Assert.Throws<ObjectDisposedException>(() => default(SharedCounters).CreateView());
+    }
+
+    [Fact]
+    public void The_mapping_goes_with_the_last_view_and_a_new_view_maps_again()
+    {
+        using SharedCounters counters = SharedCounters.Create(_runtime);
+        BpfContiguousArrayView<ulong> first = counters.CreateView();
+        first[2] = 22;
+        first.Dispose();
+        using BpfContiguousArrayView<ulong> second = counters.CreateView();
+        Assert.Equal(22ul, second[2]);
     }
 
     [Fact]
@@ -109,7 +127,7 @@ public sealed class ArrayViewTests : IDisposable
         Assert.Equal(8, view.Stride);
     }
 
-    private SharedCounters FromId(SharedCounters counters) => SharedCounters.FromMap(_runtime.OpenById(counters.Map.Id));
+    private SharedCounters FromId(uint id) => SharedCounters.FromMap(_runtime.OpenById(id));
 
     private BpfErrno MapError(BpfMapType type, BpfMapFlags flags, int viewOf = 8) =>
         Assert.Throws<BpfException>(() => View(type, flags, viewOf)).Errno;

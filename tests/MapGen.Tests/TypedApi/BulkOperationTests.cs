@@ -1,3 +1,5 @@
+using System.Collections.ObjectModel;
+
 namespace MapGen.Tests.TypedApi;
 
 /// <summary>The generated bulk operations (UpdateBatch, DeleteBatch, Drain) on the emulated runtime.</summary>
@@ -109,9 +111,9 @@ public sealed class BulkOperationTests : IDisposable
         Assert.Empty(ports.Keys);
 
         ports.Update(5, 2);
-        BpfBatchException e = Assert.Throws<BpfBatchException>(() => ports.DeleteBatch([5u, 32u, 6u]));
+        BpfBatchException e = Assert.Throws<BpfBatchException>(() => ports.DeleteBatch([5u, 7u, 32u, 6u]));
         Assert.Equal(BpfErrno.EINVAL, e.Errno);
-        Assert.Equal(1, e.Processed);
+        Assert.Equal((2, 2, 4), (e.Processed, e.Succeeded, e.Count));
         Assert.Empty(ports.Keys);
     }
 
@@ -148,6 +150,45 @@ public sealed class BulkOperationTests : IDisposable
     }
 
     [Fact]
+    public void DrainTo_adds_to_the_destination_and_a_drain_stopped_part_way_keeps_what_it_took()
+    {
+        using FlowTable table = FlowTable.Create(_runtime);
+        FlowKey[] keys = Enumerable.Range(0, 100).Select(i => Flow((uint)i)).ToArray();
+        table.UpdateBatch(keys, keys.Select(k => Stats(k.SrcIp)).ToArray());
+        var destination = new List<KeyValuePair<FlowKey, FlowStats>> { new(Flow(999), Stats(999)) };
+        Assert.Equal(100, table.DrainTo(destination));
+        Assert.Equal(101, destination.Count);
+        Assert.Throws<ArgumentException>(() => table.DrainTo(new ReadOnlyCollection<KeyValuePair<FlowKey, FlowStats>>([])));
+        Assert.Throws<ArgumentNullException>(() => table.DrainTo(null!));
+
+        // A drain that stops part-way (here the runtime goes away after 10 elements): what it took
+        // is in the destination, nothing more left the map.
+        BpfRuntime doomed = BpfRuntime.CreateEmulated();
+        FlowTable other = FlowTable.Create(doomed);
+        other.UpdateBatch(keys, keys.Select(k => Stats(k.SrcIp)).ToArray());
+        var stopping = new StoppingCollection(after: 10, doomed.Dispose);
+        Assert.Throws<ObjectDisposedException>(() => other.DrainTo(stopping));
+        Assert.Equal(10, stopping.Count);
+        Assert.All(stopping, e => Assert.Equal(Stats(e.Key.SrcIp), e.Value));
+    }
+
+    [Fact]
+    public void Drain_refused_by_the_kernel_throws_BpfDrainException_with_what_it_took()
+    {
+        // A read-only fd: the kernel refuses a lookup-and-delete batch through it (EPERM).
+        var options = new BpfMapCreateOptions
+        {
+            Type = BpfMapType.Hash, KeySize = 16, ValueSize = 16, MaxEntries = 65536, Flags = BpfMapFlags.NoPrealloc | BpfMapFlags.RdOnly,
+        };
+        Assert.Equal(BpfErrno.None, _runtime.TryCreateMap(options, out BpfMap? readOnly));
+        using FlowTable table = FlowTable.FromMap(readOnly!);
+        var e = Assert.Throws<BpfDrainException<FlowKey, FlowStats>>(() => table.Drain());
+        Assert.Equal(BpfErrno.EPERM, e.Errno);
+        Assert.Empty(e.Taken);
+        Assert.Contains("0 elements taken before the failure", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Drain_while_another_thread_inserts_loses_and_duplicates_nothing()
     {
         using FlowTable table = FlowTable.Create(_runtime);
@@ -170,5 +211,18 @@ public sealed class BulkOperationTests : IDisposable
         drained.AddRange(table.Drain().Select(e => e.Key.SrcIp));
         Assert.Equal(inserted, drained.Count);
         Assert.Equal(Enumerable.Range(0, inserted).Select(i => (uint)i), drained.Order());
+    }
+
+    /// <summary>A destination that runs an action once it holds <c>after</c> elements: a drain stopped part-way, on cue.</summary>
+    private sealed class StoppingCollection(int after, Action stop) : Collection<KeyValuePair<FlowKey, FlowStats>>
+    {
+        protected override void InsertItem(int index, KeyValuePair<FlowKey, FlowStats> item)
+        {
+            base.InsertItem(index, item);
+            if (Count == after)
+            {
+                stop();
+            }
+        }
     }
 }

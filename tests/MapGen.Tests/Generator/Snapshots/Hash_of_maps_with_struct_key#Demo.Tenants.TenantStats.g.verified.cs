@@ -71,8 +71,11 @@ namespace Demo.Tenants
         /// <summary>The elements, in kernel order.</summary>
         public global::System.Collections.Generic.IEnumerable<global::System.Collections.Generic.KeyValuePair<ulong, long>> Entries => global::MapGen.CompilerServices.DataMapOperations.Entries<ulong, MapGenKeyCodec, long, MapGenValueCodec>(_mapGenHandle, "TenantStats");
 
-        /// <summary>Takes every element out of the map, each looked up and deleted atomically (<c>BPF_MAP_LOOKUP_AND_DELETE_BATCH</c>), so no update a BPF program makes before an element is taken is lost. Elements added meanwhile may stay for the next drain.</summary>
+        /// <summary>Takes every element out of the map, each looked up and deleted atomically (<c>BPF_MAP_LOOKUP_AND_DELETE_BATCH</c>), so no update a BPF program makes before an element is taken is lost. Elements added meanwhile may stay for the next drain. A drain stopped part-way throws <see cref="global::MapGen.BpfDrainException{TKey, TValue}"/> with the elements already taken.</summary>
         public global::System.Collections.Generic.KeyValuePair<ulong, long>[] Drain() => global::MapGen.CompilerServices.DataMapOperations.Drain<ulong, MapGenKeyCodec, long, MapGenValueCodec>(_mapGenHandle, "TenantStats");
+
+        /// <summary>As <c>Drain()</c>, adding each element to <paramref name="destination"/> as soon as it is out of the map; returns how many. A drain stopped part-way throws, with the elements already taken in <paramref name="destination"/>.</summary>
+        public int DrainTo(global::System.Collections.Generic.ICollection<global::System.Collections.Generic.KeyValuePair<ulong, long>> destination) => global::MapGen.CompilerServices.DataMapOperations.DrainTo<ulong, MapGenKeyCodec, long, MapGenValueCodec>(_mapGenHandle, "TenantStats", destination);
 
         private readonly struct MapGenKeyCodec : global::MapGen.CompilerServices.IBpfCodec<ulong>
         {
