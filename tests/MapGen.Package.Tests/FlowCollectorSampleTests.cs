@@ -8,17 +8,16 @@ namespace MapGen.Package.Tests;
 /// run as a user runs it. The facts it prints are checked: every flow collected exactly once, the
 /// port counters read in place agree with a lookup.
 /// </summary>
+[Collection(nameof(Sample))]
 public sealed partial class FlowCollectorSampleTests
 {
-    private static readonly TimeSpan RunTimeout = TimeSpan.FromSeconds(100);
-
     [Fact(Timeout = 120_000)]
     public async Task Sample_collects_every_flow_exactly_once_on_the_emulated_runtime()
     {
-        ProcessResult run = await RunAsync();
+        ProcessResult run = await Sample.RunAsync(RepoPaths.FlowCollectorProject);
         Assert.True(run.Succeeded, $"The sample failed:{Environment.NewLine}{run}");
         Assert.Equal(string.Empty, run.StandardError.Trim());
-        string[] lines = Lines(run);
+        string[] lines = Sample.Lines(run);
         Assert.Contains("Runtime: emulated (an in-process model of the kernel's maps: no root needed)", lines);
         CheckFacts(lines);
     }
@@ -26,7 +25,7 @@ public sealed partial class FlowCollectorSampleTests
     [Fact(Timeout = 120_000)]
     public async Task Sample_with_native_collects_every_flow_exactly_once_on_the_kernel_or_says_why_it_cannot()
     {
-        ProcessResult run = await RunAsync("--", "--native");
+        ProcessResult run = await Sample.RunAsync(RepoPaths.FlowCollectorProject, "--", "--native");
         Assert.False(run.TimedOut, run.ToString());
         if (run.ExitCode == 2)
         {
@@ -40,7 +39,7 @@ public sealed partial class FlowCollectorSampleTests
         }
 
         Assert.True(run.ExitCode == 0, $"The sample failed on the native runtime:{Environment.NewLine}{run}");
-        string[] lines = Lines(run);
+        string[] lines = Sample.Lines(run);
         Assert.Contains("Runtime: native (the Linux kernel, through bpf(2))", lines);
         CheckFacts(lines);
     }
@@ -59,17 +58,6 @@ public sealed partial class FlowCollectorSampleTests
         Assert.Contains("port_hits[443] by a lookup system call: 4000, in the view: 4000", lines);
         Assert.Equal("Done.", lines[^1]);
     }
-
-    private static async Task<ProcessResult> RunAsync(params string[] sampleArguments)
-    {
-        ProcessResult run = await Dotnet.RunAsync(RepoPaths.Root, RunTimeout,
-            ["run", "--project", RepoPaths.FlowCollectorProject, "-c", RepoPaths.Configuration, "--disable-build-servers", .. sampleArguments]);
-        TestContext.Current.TestOutputHelper?.WriteLine(run.ToString());
-        return run;
-    }
-
-    private static string[] Lines(ProcessResult run) =>
-        run.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     [GeneratedRegex(@"^the program recorded 20000 connections; [0-9]+ drains collected 20500 flows \(tenant 1: 7167, tenant 2: 6667, tenant 3: 6666\)$")]
     private static partial Regex Collected();

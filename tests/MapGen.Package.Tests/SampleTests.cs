@@ -7,18 +7,17 @@ namespace MapGen.Package.Tests;
 /// The DevMapRedirect sample, run with the command the README gives a newcomer. Its output is the
 /// walkthrough users read, so the facts it states are checked line by line.
 /// </summary>
+[Collection(nameof(Sample))]
 public sealed partial class SampleTests
 {
-    private static readonly TimeSpan RunTimeout = TimeSpan.FromSeconds(100);
-
     [Fact(Timeout = 120_000)]
     public async Task Sample_runs_on_the_emulated_runtime_and_swaps_a_table_in_one_update()
     {
-        ProcessResult run = await RunSampleAsync();
+        ProcessResult run = await Sample.RunAsync(RepoPaths.SampleProject);
 
         Assert.True(run.Succeeded, $"The sample failed:{Environment.NewLine}{run}");
         Assert.Equal(string.Empty, run.StandardError.Trim());
-        string[] lines = Lines(run);
+        string[] lines = Sample.Lines(run);
         Assert.Contains("Runtime: emulated (an in-process model of the kernel's maps: no root needed)", lines);
         Assert.Contains("Interfaces: lo=1, eth0=2, eth1=3", lines);
 
@@ -32,7 +31,7 @@ public sealed partial class SampleTests
     [Fact(Timeout = 120_000)]
     public async Task Sample_with_native_runs_on_the_kernel_or_says_why_it_cannot()
     {
-        ProcessResult run = await RunSampleAsync("--", "--native");
+        ProcessResult run = await Sample.RunAsync(RepoPaths.SampleProject, "--", "--native");
 
         Assert.False(run.TimedOut, run.ToString());
         if (run.ExitCode == 2)
@@ -50,7 +49,7 @@ public sealed partial class SampleTests
         }
 
         Assert.True(run.ExitCode == 0, $"The sample failed on the native runtime:{Environment.NewLine}{run}");
-        string[] lines = Lines(run);
+        string[] lines = Sample.Lines(run);
         Assert.Contains("Runtime: native (the Linux kernel, through bpf(2))", lines);
         (uint before, _) = CheckWalkthrough(lines, expectedPortA: null, expectedPortB: null);
         // The kernel frees a replaced inner map after an RCU grace period: either line is right.
@@ -99,19 +98,6 @@ public sealed partial class SampleTests
         Assert.StartsWith("Done.", lines[^1], StringComparison.Ordinal);
         return (before, after);
     }
-
-    private static async Task<ProcessResult> RunSampleAsync(params string[] sampleArguments)
-    {
-        // The README's command. The sample was built with these tests (see the csproj), in their
-        // configuration, so this build is a no-op check.
-        ProcessResult run = await Dotnet.RunAsync(RepoPaths.Root, RunTimeout,
-            ["run", "--project", RepoPaths.SampleProject, "-c", RepoPaths.Configuration, "--disable-build-servers", .. sampleArguments]);
-        TestContext.Current.TestOutputHelper?.WriteLine(run.ToString());
-        return run;
-    }
-
-    private static string[] Lines(ProcessResult run) =>
-        run.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     private static Match Single(string[] lines, Regex pattern)
     {

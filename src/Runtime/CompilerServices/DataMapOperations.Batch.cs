@@ -164,7 +164,7 @@ public static partial class DataMapOperations
         where TValueCodec : IBpfCodec<TValue>
     {
         BpfMap live = MapOperations.Live(map, mapName);
-        return Collect<TKey, TValue>(live, taken => Take<TKey, TKeyCodec, TValue, TValueCodec>(live, taken));
+        return Collect<TKey, TValue>(live, taken => Take<TKey, TKeyCodec, TValue, TValueCodec>(live, taken, out _));
     }
 
     /// <summary>
@@ -181,10 +181,7 @@ public static partial class DataMapOperations
     {
         CheckDestination(destination);
         BpfMap live = MapOperations.Live(map, mapName);
-        int before = destination.Count;
-        BpfErrno errno = Take<TKey, TKeyCodec, TValue, TValueCodec>(live, destination);
-        int taken = destination.Count - before;
-        return errno == BpfErrno.None ? taken : throw DrainFailed(live, errno, taken);
+        return Taken(live, Take<TKey, TKeyCodec, TValue, TValueCodec>(live, destination, out int taken), taken);
     }
 
     /// <summary>As <see cref="Drain"/>, for a per-CPU map: each element with one value per possible CPU.</summary>
@@ -194,7 +191,7 @@ public static partial class DataMapOperations
         where TValueCodec : IBpfCodec<TValue>
     {
         BpfMap live = MapOperations.Live(map, mapName);
-        return Collect<TKey, TValue[]>(live, taken => TakePerCpu<TKey, TKeyCodec, TValue, TValueCodec>(live, taken));
+        return Collect<TKey, TValue[]>(live, taken => TakePerCpu<TKey, TKeyCodec, TValue, TValueCodec>(live, taken, out _));
     }
 
     /// <summary>As <see cref="DrainTo"/>, for a per-CPU map.</summary>
@@ -206,37 +203,40 @@ public static partial class DataMapOperations
     {
         CheckDestination(destination);
         BpfMap live = MapOperations.Live(map, mapName);
-        int before = destination.Count;
-        BpfErrno errno = TakePerCpu<TKey, TKeyCodec, TValue, TValueCodec>(live, destination);
-        int taken = destination.Count - before;
-        return errno == BpfErrno.None ? taken : throw DrainFailed(live, errno, taken);
+        return Taken(live, TakePerCpu<TKey, TKeyCodec, TValue, TValueCodec>(live, destination, out int taken), taken);
     }
 
     /// <summary>The drain, each element decoded into <paramref name="destination"/> as it comes out of the map.</summary>
-    private static BpfErrno Take<TKey, TKeyCodec, TValue, TValueCodec>(BpfMap live, ICollection<KeyValuePair<TKey, TValue>> destination)
+    /// <remarks><paramref name="taken"/> is set when the drain returns, not when it throws.</remarks>
+    private static BpfErrno Take<TKey, TKeyCodec, TValue, TValueCodec>(BpfMap live, ICollection<KeyValuePair<TKey, TValue>> destination, out int taken)
         where TKeyCodec : IBpfCodec<TKey>
         where TValueCodec : IBpfCodec<TValue>
     {
         CheckSizes(live, TKeyCodec.Size, TValueCodec.Size);
-        return live.Drain((keys, values, count) =>
+        int added = 0;
+        BpfErrno errno = live.Drain((keys, values, count) =>
         {
             for (int i = 0; i < count; i++)
             {
                 destination.Add(new KeyValuePair<TKey, TValue>(
                     TKeyCodec.Read(keys.Slice(i * TKeyCodec.Size, TKeyCodec.Size)),
                     TValueCodec.Read(values.Slice(i * TValueCodec.Size, TValueCodec.Size))));
+                added++;
             }
         });
+        taken = added;
+        return errno;
     }
 
-    private static BpfErrno TakePerCpu<TKey, TKeyCodec, TValue, TValueCodec>(BpfMap live, ICollection<KeyValuePair<TKey, TValue[]>> destination)
+    private static BpfErrno TakePerCpu<TKey, TKeyCodec, TValue, TValueCodec>(BpfMap live, ICollection<KeyValuePair<TKey, TValue[]>> destination, out int taken)
         where TKeyCodec : IBpfCodec<TKey>
         where TValueCodec : IBpfCodec<TValue>
     {
         int cpus = live.Runtime.PossibleCpus;
         int stride = (int)BpfMapRules.RoundUp8((uint)TValueCodec.Size);
         CheckSizes(live, TKeyCodec.Size, stride * cpus);
-        return live.Drain((keys, values, count) =>
+        int added = 0;
+        BpfErrno errno = live.Drain((keys, values, count) =>
         {
             for (int i = 0; i < count; i++)
             {
@@ -248,8 +248,11 @@ public static partial class DataMapOperations
                 }
 
                 destination.Add(new KeyValuePair<TKey, TValue[]>(TKeyCodec.Read(keys.Slice(i * TKeyCodec.Size, TKeyCodec.Size)), perCpu));
+                added++;
             }
         });
+        taken = added;
+        return errno;
     }
 
     /// <summary>
@@ -331,8 +334,10 @@ public static partial class DataMapOperations
         }
     }
 
-    private static BpfException DrainFailed(BpfMap live, BpfErrno errno, int taken) =>
-        new(errno, "drain (lookup and delete)", live.Name,
+    /// <summary>What <c>DrainTo</c> returns: how many were taken, or the exception for a drain the kernel stopped.</summary>
+    private static int Taken(BpfMap live, BpfErrno errno, int taken) => errno == BpfErrno.None
+        ? taken
+        : throw new BpfException(errno, "drain (lookup and delete)", live.Name,
             taken == 0 ? null : $"The {taken} elements taken before the failure are in the destination.");
 
     /// <summary>
